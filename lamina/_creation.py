@@ -1,0 +1,431 @@
+"""Tensor creation: tensor, zeros, ones, arange, rand, randn, ... (PyTorch's dtype rules)."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import CPU, backend, to_device
+from ._tensor import Tensor, _make
+
+_osa = object.__setattr__
+
+
+def _finish(arr, dev, requires_grad):
+    """Move a NumPy array to the device and wrap it."""
+    if dev is not CPU:
+        arr = backend(dev).from_numpy(arr)
+    t = _make(arr, dev)
+    if requires_grad:
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        _osa(t, "requires_grad", True)
+    return t
+
+
+def _dev(device):
+    return CPU if device is None else to_device(device)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"expected a sequence of ints for size, got {s!r}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _infer_np(data):
+    """NumPy array for ``data`` with torch's dtype inference (float -> default dtype)."""
+    if isinstance(data, np.ndarray):
+        if data.dtype == np.float64 or data.dtype.kind != "O":
+            D.from_np(data.dtype)  # raises for unsupported dtypes
+            return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, Tensor):
+        return backend(data._device).to_numpy(data._data)
+    if isinstance(data, (list, tuple)):
+        data = _flatten_tensors(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:
+        raise ValueError(f"tensor(): could not build a tensor from the data ({e})") from None
+    k = arr.dtype.kind
+    if k == "f":
+        return arr.astype(D.get_default_dtype().np, copy=False)
+    if k in "iu":
+        return arr.astype(np.int64, copy=False)
+    if k == "b":
+        return arr
+    if k == "O" or k == "U":
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    return arr
+
+
+def _flatten_tensors(data):
+    """Lists holding Tensors (e.g. [t1, t2] of 0-d tensors) become plain values."""
+    out = []
+    for v in data:
+        if isinstance(v, Tensor):
+            out.append(v.tolist() if v._data.ndim else v.item())
+        elif isinstance(v, (list, tuple)):
+            out.append(_flatten_tensors(v))
+        else:
+            out.append(v)
+    return out
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays)."""
+    dev = _dev(device)
+    if isinstance(data, Tensor):
+        arr = backend(data._device).to_numpy(data._data).copy()
+    else:
+        arr = np.array(_infer_np(data), copy=True)
+    if dtype is not None:
+        arr = arr.astype(D.to_dtype(dtype).np, copy=False)
+    return _finish(arr, dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like tensor() but shares memory with a NumPy array or Tensor when it can."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    dev = _dev(device)
+    arr = _infer_np(data)
+    if dtype is not None:
+        arr = arr.astype(D.to_dtype(dtype).np, copy=False)
+    return _finish(arr, dev, False)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A cpu tensor sharing memory with ``ndarray``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_np(ndarray.dtype)
+    return _make(ndarray, CPU)
+
+
+def _dtype_or_default(dtype):
+    return D.get_default_dtype().np if dtype is None else D.to_dtype(dtype).np
+
+
+def _fill(size, value, dtype, device, requires_grad, fn):
+    dev = _dev(device)
+    shape = _size(size)
+    npd = _dtype_or_default(dtype)
+    xp = backend(dev).xp
+    return _finish_dev(fn(xp, shape, npd, value), dev, requires_grad)
+
+
+def _finish_dev(arr, dev, requires_grad):
+    t = _make(arr, dev)
+    if requires_grad:
+        if arr.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        _osa(t, "requires_grad", True)
+    return t
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d))
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None, pin_memory=False):
+    # zero-filled: uninitialized memory would make results depend on garbage
+    return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value)
+    return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype,
+                 device, requires_grad, lambda xp, s, d, v: xp.full(s, v, d))
+
+
+def _like(input, dtype, device):
+    return (input.dtype if dtype is None else dtype,
+            input._device if device is None else device)
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return zeros(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return ones(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return empty(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return full(tuple(input.shape), fill_value, dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dev = _dev(device)
+    xp = backend(dev).xp
+    return _finish_dev(xp.eye(n, n if m is None else m, dtype=_dtype_or_default(dtype)), dev,
+                       requires_grad)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        if builtins.all(isinstance(v, (int, np.integer)) for v in vals):
+            npd = np.int64
+        else:
+            npd = D.get_default_dtype().np
+    else:
+        npd = D.to_dtype(dtype).np
+    n = int(math.ceil((end - start) / step))
+    dev = _dev(device)
+    # computed in float64 / int64 like torch, then cast
+    if np.dtype(npd).kind == "f":
+        arr = (start + np.arange(n, dtype=np.float64) * step).astype(npd)
+    else:
+        arr = (start + np.arange(n, dtype=np.int64) * step).astype(npd)
+    return _finish(arr, dev, requires_grad)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+    """Deprecated torch.range: inclusive end, float result."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    arr = (start + np.arange(n, dtype=np.float64) * step).astype(_dtype_or_default(dtype))
+    return _finish(arr, _dev(device), requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    npd = _dtype_or_default(dtype)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    # torch computes from both ends to be symmetric: start + i*step for the first half
+    s = float(start)
+    e = float(end)
+    if steps == 1:
+        arr = np.array([s])
+    else:
+        step = (e - s) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        arr = np.where(i < half, s + step * i, e - step * (steps - 1 - i))
+    return _finish(arr.astype(npd), _dev(device), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    lin = linspace(start, end, steps, dtype=D.float64)
+    arr = np.power(base, lin._data).astype(_dtype_or_default(dtype))
+    return _finish(arr, _dev(device), requires_grad)
+
+
+# ---------------------------------------------------------------------- random
+def _gen(dev, generator):
+    from ._rng import generator_for
+
+    return generator_for(dev, generator)
+
+
+def _rand_common(size, dtype, device, requires_grad, generator, draw):
+    dev = _dev(device)
+    shape = _size(size)
+    npd = _dtype_or_default(dtype)
+    arr = draw(_gen(dev, generator), shape, npd)
+    return _finish_dev(arr, dev, requires_grad)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    return _rand_common(size, dtype, device, requires_grad, generator,
+                        lambda g, s, d: g._uniform(s, 0.0, 1.0, d))
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
+    return _rand_common(size, dtype, device, requires_grad, generator,
+                        lambda g, s, d: g._normal(s, 0.0, 1.0, d))
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return rand(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    dt, dv = _like(input, dtype, device)
+    return randn(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False):
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    dev = _dev(device)
+    npd = np.int64 if dtype is None else D.to_dtype(dtype).np
+    arr = _gen(dev, generator)._randint(int(low), int(high), _size((tuple(size),)), npd)
+    return _finish_dev(arr, dev, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    dt, dv = _like(input, dtype, device)
+    return randint(low, high, tuple(input.shape), dtype=dt, device=dv)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    dev = _dev(device)
+    npd = np.int64 if dtype is None else D.to_dtype(dtype).np
+    return _finish_dev(_gen(dev, generator)._randperm(int(n), npd), dev, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False):
+    """normal(mean, std) with tensors (elementwise) or floats plus ``size``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())),
+                                    tuple(getattr(std, "shape", ())))
+        g = _gen(ref._device, generator)
+        z = g._normal(shape, 0.0, 1.0, ref._data.dtype)
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        return _make(z * s + m, ref._device)
+    if size is None:
+        raise TypeError("normal() with float mean and std needs a size")
+    return _rand_common((tuple(size),), dtype, device, requires_grad, generator,
+                        lambda g, sh, d: g._normal(sh, mean, std, d))
+
+
+def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+    g = _gen(input._device, generator)
+    if p is not None:
+        return _make(g._bernoulli_shape(input._data.shape, p, input._data.dtype), input._device)
+    return _make(g._bernoulli(input._data, input._data.dtype), input._device)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+    g = _gen(input._device, generator)
+    a = backend(input._device).to_numpy(input._data)
+    if a.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if (a < 0).any() or not np.isfinite(a).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if not replacement and num_samples > a.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    return _make(backend(input._device).from_numpy(g._multinomial(a, num_samples, replacement)),
+                 input._device)
+
+
+def poisson(input, generator=None):
+    a = backend(input._device).to_numpy(input._data)
+    g = _gen(CPU, generator)
+    r = np.random.default_rng(int(g._randint(0, 2 ** 62, (), np.int64)))
+    return _make(backend(input._device).from_numpy(r.poisson(a).astype(a.dtype)), input._device)
+
+
+# ---------------------------------------------------------------------- legacy constructors
+def _legacy_new(args, device, dtype):
+    dt = D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    if len(args) == 0:
+        return zeros(0, dtype=dt, device=device)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        a = args[0]
+        if isinstance(a, Tensor):
+            return a
+        if hasattr(a, "__len__") and not isinstance(a, (str, bytes)) and \
+                builtins.all(isinstance(v, int) for v in a) and isinstance(a, tuple) and False:
+            return zeros(*a, dtype=dt, device=device)
+        return tensor(a, dtype=dt, device=device)
+    return zeros(*args, dtype=dt, device=device)
+
+
+def _typed_tensor_class(name, dt):
+    """torch.FloatTensor & co: callable like the legacy constructor with a fixed dtype."""
+
+    class _Meta(type):
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, Tensor) and obj.dtype is dt
+
+        def __call__(cls, *args, device=None):
+            return _legacy_new(args, device, dt)
+
+    return _Meta(name, (), {"dtype": dt})
+
+
+FloatTensor = _typed_tensor_class("FloatTensor", D.float32)
+DoubleTensor = _typed_tensor_class("DoubleTensor", D.float64)
+HalfTensor = _typed_tensor_class("HalfTensor", D.float16)
+LongTensor = _typed_tensor_class("LongTensor", D.int64)
+IntTensor = _typed_tensor_class("IntTensor", D.int32)
+ShortTensor = _typed_tensor_class("ShortTensor", D.int16)
+CharTensor = _typed_tensor_class("CharTensor", D.int8)
+ByteTensor = _typed_tensor_class("ByteTensor", D.uint8)
+BoolTensor = _typed_tensor_class("BoolTensor", D.bool)
+
+
+FUNCTIONS = [
+    "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
+    "zeros_like", "ones_like", "empty_like", "full_like", "eye", "arange", "range", "linspace",
+    "logspace", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
+    "randperm", "normal", "bernoulli", "multinomial", "poisson", "FloatTensor", "DoubleTensor",
+    "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+    "BoolTensor",
+]
+__all__ = list(FUNCTIONS)

@@ -1,0 +1,206 @@
+"""dtype objects, PyTorch's type promotion and the default dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class dtype:
+    """A tensor element type, printed as ``lamina.float32`` (torch prints ``torch.float32``)."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat")
+
+    def __init__(self, name: str, npdtype, cat: int):
+        self.name = name
+        self.np = np.dtype(npdtype)
+        # promotion category: 0 bool, 1 integer, 2 floating
+        self._cat = cat
+        self.is_floating_point = cat == 2
+        self.is_complex = False
+        self.is_signed = name not in ("bool", "uint8")
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"lamina.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_complex(self):  # pragma: no cover - complex tensors are not supported
+        raise RuntimeError("complex dtypes are not supported by lamina")
+
+
+bool = dtype("bool", np.bool_, 0)  # noqa: A001 - torch.bool
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+float16 = dtype("float16", np.float16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+
+# torch's aliases
+half = float16
+float = float32  # noqa: A001
+double = float64
+short = int16
+int = int32  # noqa: A001
+long = int64
+
+ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+_NAMES = {d.name: d for d in ALL}
+_NAMES.update(half=half, float=float32, double=float64, short=int16, int=int32, long=int64)
+_FROM_NP = {d.np: d for d in ALL}
+_FROM_NP_TYPE = {d.np.type: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def from_np(npdtype) -> dtype:
+    """The lamina dtype of a NumPy dtype (float64 stays float64: callers decide defaults)."""
+    d = _FROM_NP.get(npdtype)
+    if d is None:
+        d = _FROM_NP.get(np.dtype(npdtype))
+        if d is None:
+            raise TypeError(f"can't convert NumPy array of dtype {npdtype}; lamina supports "
+                            f"{', '.join(x.name for x in ALL)}")
+    return d
+
+
+def to_dtype(d) -> dtype:
+    """Accept a lamina dtype, a NumPy dtype / type, a Python type or a name."""
+    if d.__class__ is dtype:
+        return d
+    if d is None:
+        return _default
+    import builtins
+
+    if d is builtins.float:
+        return _default
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool
+    if isinstance(d, str):
+        name = d[6:] if d.startswith("torch.") else d
+        if name in _NAMES:
+            return _NAMES[name]
+        raise TypeError(f"unknown dtype {d!r}")
+    try:
+        return from_np(np.dtype(d))
+    except TypeError:
+        raise TypeError(f"expected a lamina dtype, got {d!r}") from None
+
+
+_default = float32
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of new floating tensors (float32 unless changed)."""
+    return _default
+
+
+def set_default_dtype(d) -> None:
+    """Set the floating dtype used for Python floats and new tensors (float16/32/64)."""
+    global _default
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default = d
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: the smallest dtype both can be cast to."""
+    if a is b:
+        return a
+    if a._cat != b._cat:
+        return a if a._cat > b._cat else b
+    if a._cat == 1 and (a is uint8 or b is uint8):
+        other = b if a is uint8 else a
+        if other is int8:
+            return int16
+        return other
+    return a if a.itemsize >= b.itemsize else b
+
+
+def result_type_scalar(t: dtype, scalar) -> dtype:
+    """Dtype of ``tensor <op> python_scalar`` (a scalar only raises the category)."""
+    import builtins
+
+    c = scalar.__class__
+    if c is builtins.float:
+        return t if t._cat == 2 else _default
+    if c is builtins.int:
+        return t if t._cat >= 1 else int64
+    if c is builtins.bool:
+        return t
+    if isinstance(scalar, np.generic):
+        return result_type_scalar(t, scalar.item())
+    raise TypeError(f"unsupported operand type {type(scalar).__name__}")
+
+
+def scalar_dtype(scalar) -> dtype:
+    import builtins
+
+    c = scalar.__class__
+    if c is builtins.bool:
+        return bool
+    if c is builtins.int:
+        return int64
+    if c is builtins.float:
+        return _default
+    if isinstance(scalar, np.generic):
+        return scalar_dtype(scalar.item())
+    raise TypeError(f"unsupported scalar type {type(scalar).__name__}")
+
+
+def iinfo_max(d: dtype):
+    return np.iinfo(d.np).max
+
+
+class finfo:
+    """torch.finfo for floating dtypes."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        d = to_dtype(type)
+        f = np.finfo(d.np)
+        self.bits = f.bits
+        self.eps = builtins_float(f.eps)
+        self.max = builtins_float(f.max)
+        self.min = builtins_float(f.min)
+        self.tiny = builtins_float(f.tiny)
+        self.smallest_normal = self.tiny
+        self.resolution = builtins_float(f.resolution)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:.6e}, max={self.max:.6e}, "
+                f"eps={self.eps:.6e}, smallest_normal={self.tiny:.6e}, tiny={self.tiny:.6e}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo for integer dtypes."""
+
+    def __init__(self, type):  # noqa: A002
+        d = to_dtype(type)
+        f = np.iinfo(d.np)
+        self.bits = f.bits
+        self.max = builtins_int(f.max)
+        self.min = builtins_int(f.min)
+        self.dtype = d.name
+
+
+def builtins_float(x):
+    import builtins
+
+    return builtins.float(x)
+
+
+def builtins_int(x):
+    import builtins
+
+    return builtins.int(x)

@@ -1,0 +1,232 @@
+"""The backward engine: iterative topological order, gradient accumulation, retain_graph."""
+
+from __future__ import annotations
+
+from .graph import _FREED, _SECOND_BACKWARD, Node
+
+
+def _check_versions(node):
+    for vc, v, arr, where in node._versions:
+        if vc[0] != v:
+            from .._tensor import _type_str
+
+            what = "" if where is None else f", which is output {where[1]} of {where[0]},"
+            shape = list(arr.shape)
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_str(arr)} {shape}]{what} is at version {vc[0]}; "
+                f"expected version {v} instead. Hint: the backtrace further above can point to "
+                f"the operation that failed to compute its gradient; do the change out of place "
+                f"(e.g. x = x + 1 instead of x += 1), or clone() the tensor before changing it.")
+
+
+def _fresh(g, given, kept):
+    """True when array g may be kept as a leaf's .grad: not a view, not an upstream buffer
+    (``given``: the grads that flowed into the node), not already kept for another leaf."""
+    if g.base is not None or not g.flags.writeable or id(g) in kept:
+        return False
+    if given is not None:
+        for x in given:
+            if x is g:
+                return False
+    return True
+
+
+def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
+    """Propagate gradients from ``roots``: a list of (tensor, grad array) pairs.
+
+    With ``accumulate`` the leaves' ``.grad`` are updated; otherwise (autograd.grad) the
+    gradients of ``inputs`` are returned and no ``.grad`` changes.
+    """
+    from .._tensor import _make
+
+    # 1. dependency counts over the reachable graph, with an explicit stack (no recursion)
+    deps: dict = {}
+    stack = []
+    for t, _ in roots:
+        g = t.grad_fn
+        if g is not None and g not in deps:
+            deps[g] = 0
+            stack.append(g)
+    while stack:
+        n = stack.pop()
+        for e in n.next:
+            if e is not None and e.__class__ is tuple:
+                m = e[0]
+                if m in deps:
+                    deps[m] += 1
+                else:
+                    deps[m] = 1
+                    stack.append(m)
+
+    captured = None
+    capture_nodes = None
+    if inputs is not None:
+        captured = {}
+        capture_nodes = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                capture_nodes.setdefault((t.grad_fn, t._out), []).append(k)
+
+    # 2. seed the root gradients
+    buf: dict = {}
+    leaf_pending: dict = {}
+    for t, g in roots:
+        n = t.grad_fn
+        if n is None:
+            _add_leaf(leaf_pending, t, g, (g,))
+            continue
+        _add_grad(buf, n, t._out, g)
+
+    ready = [n for n in buf if deps.get(n, 0) == 0]
+    # 3. process nodes when all their gradients have arrived
+    while ready:
+        n = ready.pop()
+        gs = buf.pop(n)
+        n_out = n.n_out
+        if n_out == 1:
+            gl = [gs]
+        else:
+            gl = gs
+        if n._pre_hooks:
+            gl = _run_pre_hooks(n, gl, _make)
+        if capture_nodes is not None:
+            for k in range(n_out):
+                ks = capture_nodes.get((n, k))
+                if ks:
+                    for j in ks:
+                        captured[j] = gl[k]
+        saved = n.saved
+        if saved is _FREED:
+            raise RuntimeError(_SECOND_BACKWARD)
+        if n._versions is not None:
+            _check_versions(n)
+        if n_out == 1:
+            grads = n.op.backward(n, gl[0])
+        else:
+            for k in range(n_out):
+                if gl[k] is None:
+                    gl[k] = _zeros_for(n, k)
+            grads = n.op.backward(n, *gl)
+        if grads.__class__ is not tuple:
+            grads = (grads,)
+        if n._hooks:
+            _run_post_hooks(n, grads, gl, _make)
+        if not retain_graph and saved:
+            n.saved = _FREED
+        given = gl
+        nxt = n.next
+        for i in range(len(nxt)):
+            e = nxt[i]
+            if e is None:
+                continue
+            gi = grads[i]
+            if gi is None:
+                continue
+            if e.__class__ is tuple:
+                m, k = e
+                _add_grad(buf, m, k, gi)
+                c = deps[m] - 1
+                deps[m] = c
+                if c == 0:
+                    ready.append(m)
+            else:
+                _add_leaf(leaf_pending, e, gi, given)
+
+    # 4. leaves (in arrival order; several contributions to one leaf are summed)
+    if captured is not None:
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None and id(t) in leaf_pending:
+                captured[k] = leaf_pending[id(t)][1]
+        return captured
+    kept: set = set()
+    for t, g, given in leaf_pending.values():
+        _accumulate(t, g, given, kept, _make)
+    return None
+
+
+def _add_leaf(pending, t, g, given):
+    e = pending.get(id(t))
+    if e is None:
+        pending[id(t)] = [t, g, given]
+    else:
+        e[1] = e[1] + g
+        e[2] = None
+
+
+def _zeros_for(n, k):
+    shapes = getattr(n, "_out_shapes", None)
+    if shapes is None:
+        return None
+    shape, dt = shapes[k]
+    return n.xp.zeros(shape, dt)
+
+
+def _add_grad(buf, node, k, g):
+    if node.n_out == 1:
+        prev = buf.get(node)
+        buf[node] = g if prev is None else prev + g
+    else:
+        lst = buf.get(node)
+        if lst is None:
+            lst = buf[node] = [None] * node.n_out
+        prev = lst[k]
+        lst[k] = g if prev is None else prev + g
+
+
+def _accumulate(t, g, given, kept, _make):
+    hooks = t._hooks
+    if hooks:
+        for h in list(hooks):
+            r = h(_make(g, t._device))
+            if r is not None:
+                g = r._data
+                given = None
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
+    if g.shape != t._data.shape:
+        raise RuntimeError(
+            f"Function backward returned an invalid gradient: got shape {tuple(g.shape)} for a "
+            f"leaf of shape {tuple(t._data.shape)}")
+    cur = t.grad
+    if cur is None:
+        if not _fresh(g, given, kept):
+            g = g.copy()
+        kept.add(id(g))
+        t.grad = _make(g, t._device)
+    else:
+        cur._data += g
+
+
+def _run_pre_hooks(n, gl, _make):
+    gl = list(gl)
+    for idx, fn in list(n._pre_hooks):
+        if idx == -1:  # node pre-hook: fn(grad_outputs) -> new grad_outputs or None
+            r = fn(tuple(None if g is None else _make(g, _dev_of(n)) for g in gl))
+            if r is not None:
+                gl = [None if x is None else x._data for x in r]
+            continue
+        g = gl[idx]
+        if g is None:
+            continue
+        r = fn(_make(g, _dev_of(n)))
+        if r is not None:
+            gl[idx] = r._data
+    return gl
+
+
+def _run_post_hooks(n, grads, gl, _make):
+    dev = _dev_of(n)
+    gin = tuple(None if g is None else _make(g, dev) for g in grads)
+    gout = tuple(None if g is None else _make(g, dev) for g in gl)
+    for fn in list(n._hooks):
+        fn(gin, gout)
+
+
+def _dev_of(n: Node):
+    from .._backends.numpy_backend import NumpyBackend
+    from .._device import CPU, device
+
+    if n.xp is NumpyBackend.xp:
+        return CPU
+    return device("cuda", int(n.xp.cuda.Device().id))

@@ -1,0 +1,146 @@
+"""Grad mode: no_grad, enable_grad, set_grad_enabled, inference_mode (context managers and
+decorators)."""
+
+from __future__ import annotations
+
+import functools
+
+
+class _GradState:
+    __slots__ = ("enabled", "inference")
+
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    return STATE.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference
+
+
+class _DecoratorContextManager:
+    """A context manager usable as a decorator (``@no_grad()`` or ``@no_grad``)."""
+
+    def __call__(self, func):
+        if not callable(func):  # pragma: no cover - defensive
+            raise TypeError(f"{type(self).__name__} expects a callable, got {func!r}")
+        ctx_factory = self._clone
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with ctx_factory():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def _clone(self):
+        return self.__class__()
+
+
+class no_grad(_DecoratorContextManager):
+    """Disable graph recording: results of ops have ``requires_grad=False``."""
+
+    __slots__ = ("prev",)
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is not None and callable(func):  # used as a bare decorator: @no_grad
+            self.__init__()
+            return self(func)
+        return self
+
+    def __init__(self, func=None):
+        self.prev = False
+
+    def __enter__(self):
+        self.prev = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        return False
+
+
+class enable_grad(_DecoratorContextManager):
+    """Enable graph recording inside a ``no_grad`` block."""
+
+    __slots__ = ("prev",)
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is not None and callable(func):
+            self.__init__()
+            return self(func)
+        return self
+
+    def __init__(self, func=None):
+        self.prev = False
+
+    def __enter__(self):
+        self.prev = STATE.enabled
+        STATE.enabled = True
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        return False
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """Set grad mode on or off; works as a function, context manager or decorator."""
+
+    __slots__ = ("prev", "mode")
+
+    def __init__(self, mode: bool):
+        self.prev = STATE.enabled
+        self.mode = bool(mode)
+        STATE.enabled = self.mode
+
+    def _clone(self):
+        return set_grad_enabled(self.mode)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        return False
+
+
+class inference_mode(_DecoratorContextManager):
+    """Like ``no_grad`` (lamina keeps no extra bookkeeping to skip, so it is the same speed)."""
+
+    __slots__ = ("prev", "prev_inf", "mode")
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self.prev = True
+        self.prev_inf = False
+
+    def _clone(self):
+        return inference_mode(self.mode)
+
+    def __enter__(self):
+        self.prev = STATE.enabled
+        self.prev_inf = STATE.inference
+        if self.mode:
+            STATE.enabled = False
+            STATE.inference = True
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+        STATE.inference = self.prev_inf
+        return False

@@ -1,0 +1,1 @@
+"""Every differentiable op, forward and backward side by side, grouped by kind."""

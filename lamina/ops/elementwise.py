@@ -1,0 +1,988 @@
+"""Elementwise ops: arithmetic, comparisons, unary math, casts and device copies."""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+from .._device import backend, to_device
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import STATE
+from ._op import Op, sum_to_shape
+
+_FROM_NP = D._FROM_NP
+_PY_SCALARS = (int, float, bool)
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+# ---------------------------------------------------------------------- casts and devices
+class Cast(Op):
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, npdtype):
+        ctx.src = x.dtype
+        return x.astype(npdtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.src), None
+
+
+class ToDevice(Op):
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dev):
+        src = _device_of_array(x)
+        ctx.src = src
+        return backend(dev).from_numpy(backend(src).to_numpy(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        return backend(ctx.src).from_numpy(_to_numpy(g)), None
+
+    @classmethod
+    def apply(cls, x, dev):
+        # the output lives on `dev`, unlike every other op: build the node by hand
+        dev = to_device(dev)
+        if dev.type == "meta":
+            raise RuntimeError("lamina has no meta tensors; use lazy modules to defer shapes")
+        src = x._device
+        out = backend(dev).from_numpy(backend(src).to_numpy(x._data))
+        if x.requires_grad and STATE.enabled:
+            from ..autograd.graph import Node
+
+            ctx = Node(cls, backend(dev).xp)
+            ctx.src = src
+            ctx.needs_input_grad = [True, False]
+            ctx.next = [x if x.grad_fn is None else (x.grad_fn, x._out), None]
+            return _make(out, dev, True, ctx, 0)
+        return _make(out, dev)
+
+
+def _to_numpy(a):
+    return a.get() if hasattr(a, "get") else a
+
+
+def _device_of_array(a):
+    from .._device import CPU, device
+
+    if hasattr(a, "device") and hasattr(a.device, "id"):
+        return device("cuda", a.device.id)
+    return CPU
+
+
+def cast(x: Tensor, dt) -> Tensor:
+    if x._data.dtype == dt.np:
+        return x
+    return Cast.apply(x, dt.np)
+
+
+# ---------------------------------------------------------------------- promotion
+def _result_dtype(a: Tensor, b: Tensor):
+    da, db = _FROM_NP[a._data.dtype], _FROM_NP[b._data.dtype]
+    if da is db:
+        return da
+    za, zb = a._data.ndim == 0, b._data.ndim == 0
+    if za == zb:
+        return D.promote_types(da, db)
+    dim, zero = (da, db) if zb else (db, da)
+    if zero._cat > dim._cat:
+        return zero if zero._cat == 2 and dim._cat < 2 and zero.is_floating_point else \
+            D.promote_types(dim, zero)
+    return dim
+
+
+def _to_tensor_operand(x, like: Tensor):
+    """Turn a non-Tensor operand (NumPy array / scalar) into a Tensor on like's device."""
+    from .._creation import tensor
+
+    return tensor(x, device=like._device)
+
+
+def _prep(a, b, true_div=False):
+    """Apply PyTorch's promotion to a binary op's operands; returns (a, b) ready for apply."""
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
+        if a.__class__ in _PY_SCALARS:
+            b2, a2 = _prep(b, a, true_div)
+            return a2, b2
+        a = _to_tensor_operand(a, b)
+    if isinstance(b, Tensor):
+        da = a._data.dtype
+        if da is not b._data.dtype:
+            rt = _result_dtype(a, b)
+            if true_div and not rt.is_floating_point:
+                rt = D.get_default_dtype()
+            a = cast(a, rt)
+            b = cast(b, rt)
+        elif true_div and da.kind != "f":
+            rt = D.get_default_dtype()
+            a = cast(a, rt)
+            b = cast(b, rt)
+        return a, b
+    c = b.__class__
+    if c is float:
+        if a._data.dtype.kind != "f":
+            a = Cast.apply(a, D.get_default_dtype().np)
+    elif c is int:
+        k = a._data.dtype.kind
+        if k == "b":
+            a = Cast.apply(a, D.int64.np)
+        elif true_div and k != "f":
+            a = Cast.apply(a, D.get_default_dtype().np)
+    elif c is bool:
+        if true_div and a._data.dtype.kind != "f":
+            a = Cast.apply(a, D.get_default_dtype().np)
+    else:
+        return _prep(a, _to_tensor_operand(b, a), true_div)
+    return a, b
+
+
+# ---------------------------------------------------------------------- binary arithmetic
+class Add(Op):
+    """z = x + y, broadcasting (either may be a Python scalar)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.sx = _shape(x)
+        ctx.sy = _shape(y)
+        return x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (sum_to_shape(g, ctx.sx) if n[0] else None,
+                sum_to_shape(g, ctx.sy) if n[1] else None)
+
+
+class Sub(Op):
+    """z = x - y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.sx = _shape(x)
+        ctx.sy = _shape(y)
+        return x - y
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (sum_to_shape(g, ctx.sx) if n[0] else None,
+                sum_to_shape(-g, ctx.sy) if n[1] else None)
+
+
+class Mul(Op):
+    """z = x * y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        n = ctx.needs_input_grad
+        return (sum_to_shape(g * y, _shape(x)) if n[0] else None,
+                sum_to_shape(g * x, _shape(y)) if n[1] else None)
+
+
+class Div(Op):
+    """z = x / y (true division)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        n = ctx.needs_input_grad
+        gx = sum_to_shape(g / y, _shape(x)) if n[0] else None
+        gy = sum_to_shape(-g * x / (y * y), _shape(y)) if n[1] else None
+        return gx, gy
+
+
+class Pow(Op):
+    """z = x ** y (either may be a scalar)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = x ** y
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, out = ctx.saved
+        n = ctx.needs_input_grad
+        xp = ctx.xp
+        gx = gy = None
+        if n[0]:
+            if isinstance(y, (int, float)):
+                gx = g * (y * x ** (y - 1)) if y != 0 else g * 0
+            else:
+                gx = sum_to_shape(xp.where(y == 0, 0, g * y * x ** (y - 1)), _shape(x))
+        if n[1]:
+            gy = sum_to_shape(xp.where(x == 0, 0, g * out * xp.log(xp.where(x == 0, 1, x))),
+                              _shape(y))
+        return gx, gy
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.xp.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        return _minmax_grads(ctx, g, x, y, x > y)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return ctx.xp.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        return _minmax_grads(ctx, g, x, y, x < y)
+
+
+def _minmax_grads(ctx, g, x, y, x_wins):
+    # ties split the gradient evenly, as torch does
+    tie = (x == y) * 0.5
+    wx = x_wins + tie
+    n = ctx.needs_input_grad
+    gx = sum_to_shape(g * wx.astype(g.dtype), _shape(x)) if n[0] else None
+    gy = sum_to_shape(g * (1 - wx).astype(g.dtype), _shape(y)) if n[1] else None
+    return gx, gy
+
+
+def add(input, other, *, alpha=1, out=None):
+    a, b = _prep(input, other)
+    if alpha != 1:
+        return Add.apply(a, mul(b, alpha))
+    return Add.apply(a, b)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    a, b = _prep(input, other)
+    if alpha != 1:
+        return Sub.apply(a, mul(b, alpha))
+    return Sub.apply(a, b)
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input, other):
+    a, b = _prep(input, other)
+    return Mul.apply(a, b)
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        a, b = _prep(input, other, true_div=True)
+        return Div.apply(a, b)
+    if rounding_mode == "trunc":
+        return trunc(div(input, other)).to(_binary_dtype(input, other))
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                       f"found '{rounding_mode}'")
+
+
+true_divide = div
+divide = div
+subtract = sub
+multiply = mul
+
+
+def _binary_dtype(a, b):
+    a2, b2 = _prep(a, b)
+    return a2.dtype if isinstance(a2, Tensor) else b2.dtype
+
+
+def floor_divide(input, other):
+    a, b = _prep(input, other)
+    if isinstance(a, Tensor):
+        return _make(a._data // (b._data if isinstance(b, Tensor) else b), a._device)
+    return _make(a // b._data, b._device)
+
+
+def remainder(input, other):
+    a, b = _prep(input, other)
+    xa = a._data if isinstance(a, Tensor) else a
+    xb = b._data if isinstance(b, Tensor) else b
+    if (isinstance(a, Tensor) and a.requires_grad) and STATE.enabled:
+        return sub(a, mul(floor_divide(a, b), b))
+    dev = a._device if isinstance(a, Tensor) else b._device
+    xp = backend(dev).xp
+    return _make(xp.remainder(xa, xb), dev)
+
+
+def fmod(input, other):
+    a, b = _prep(input, other)
+    xa = a._data if isinstance(a, Tensor) else a
+    xb = b._data if isinstance(b, Tensor) else b
+    dev = a._device if isinstance(a, Tensor) else b._device
+    return _make(backend(dev).xp.fmod(xa, xb), dev)
+
+
+def pow(input, exponent):
+    a, b = _prep(input, exponent)
+    return Pow.apply(a, b)
+
+
+def float_power(input, exponent):
+    a = input.double() if isinstance(input, Tensor) else input
+    b = exponent.double() if isinstance(exponent, Tensor) else exponent
+    return pow(a, b)
+
+
+def maximum(input, other):
+    a, b = _prep(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):
+    a, b = _prep(input, other)
+    return Minimum.apply(a, b)
+
+
+fmax = maximum
+fmin = minimum
+
+
+def lerp(input, end, weight):
+    return add(input, mul(sub(end, input), weight))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(div(tensor1, tensor2), value))
+
+
+# ---------------------------------------------------------------------- comparisons (no grad)
+def _compare(name):
+    def cmp(input, other):
+        a, b = _prep(input, other)
+        if isinstance(a, Tensor):
+            dev = a._device
+            xa = a._data
+        else:
+            dev = b._device
+            xa = a
+        xb = b._data if isinstance(b, Tensor) else b
+        if isinstance(b, Tensor) and b._device is not dev and b._device != dev:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {dev} and {b._device}!")
+        return _make(getattr(backend(dev).xp, name)(xa, xb), dev)
+
+    cmp.__name__ = name
+    return cmp
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+eq.__name__, ne.__name__, lt.__name__, le.__name__, gt.__name__, ge.__name__ = (
+    "eq", "ne", "lt", "le", "gt", "ge")
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+
+
+def _logical(name):
+    def f(input, other=None):
+        xp = backend(input._device).xp
+        if other is None:
+            return _make(getattr(xp, name)(input._data), input._device)
+        xb = other._data if isinstance(other, Tensor) else other
+        return _make(getattr(xp, name)(input._data, xb), input._device)
+
+    f.__name__ = name
+    return f
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+logical_not = _logical("logical_not")
+
+
+def _bitwise(name):
+    def f(input, other=None):
+        if not isinstance(input, Tensor):
+            input, other = other, input
+        xp = backend(input._device).xp
+        if other is None:
+            return _make(getattr(xp, name)(input._data), input._device)
+        a, b = _prep(input, other)
+        xb = b._data if isinstance(b, Tensor) else b
+        if a._data.dtype.kind == "f":
+            raise RuntimeError(f'"{name}" not implemented for floating-point tensors')
+        return _make(getattr(xp, name)(a._data, xb), a._device)
+
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+bitwise_not = _bitwise("invert")
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements."""
+    if input.shape != other.shape:
+        return False
+    return bool(backend(input._device).xp.all(input._data == other._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    xp = backend(input._device).xp
+    xb = other._data if isinstance(other, Tensor) else other
+    return _make(xp.isclose(input._data, xb, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                 input._device)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def isnan(input):
+    return _make(backend(input._device).xp.isnan(input._data), input._device)
+
+
+def isinf(input):
+    return _make(backend(input._device).xp.isinf(input._data), input._device)
+
+
+def isfinite(input):
+    return _make(backend(input._device).xp.isfinite(input._data), input._device)
+
+
+# ---------------------------------------------------------------------- unary math
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        return g * ctx.xp.sign(x)
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.saved[0]
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.saved[0] + 1)
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / ctx.saved[0]
+
+
+class Log2(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log2(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        return g / (x * x.dtype.type(0.6931471805599453))
+
+
+class Log10(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log10(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.saved[0]
+        return g / (x * x.dtype.type(2.302585092994046))
+
+
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (ctx.saved[0] + 1)
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (2 * ctx.saved[0])
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = 1 / ctx.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        return g * (-0.5) * out * out * out
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = 1 / x
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        return -g * out * out
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.xp.cos(ctx.saved[0])
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g * ctx.xp.sin(ctx.saved[0])
+
+
+class Tan(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        return g * (1 + out * out)
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        return g * (1 - out * out)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        # exp of -|x| only: no overflow warnings for large |x|
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        return g * out * (1 - out)
+
+
+class Relu(Op):
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.saved[0] > 0)
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return ctx.xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g)
+
+
+class _ZeroGrad(Op):
+    """Piecewise-constant ops (floor, ceil, round, trunc): gradient zero."""
+
+    fn = "floor"
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return getattr(ctx.xp, cls.fn)(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g)
+
+
+class Floor(_ZeroGrad):
+    fn = "floor"
+
+
+class Ceil(_ZeroGrad):
+    fn = "ceil"
+
+
+class Trunc(_ZeroGrad):
+    fn = "trunc"
+
+
+class Round(Op):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return ctx.xp.round(x, decimals)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g), None
+
+
+class Clamp(Op):
+    """clamp(x, min, max); min / max may be scalars, arrays or None."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.xp
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        if out is x:
+            out = x.copy()
+        ctx.save_for_backward(x, lo, hi)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved
+        n = ctx.needs_input_grad
+        mask = True
+        if lo is not None:
+            mask = mask & (x >= lo)
+        if hi is not None:
+            mask = mask & (x <= hi)
+        gx = g * mask if n[0] else None
+        glo = ghi = None
+        if n[1]:
+            glo = sum_to_shape(g * (x < lo), _shape(lo))
+        if n[2]:
+            ghi = sum_to_shape(g * (x > hi), _shape(hi))
+        return gx, glo, ghi
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        ctx.sx = _shape(x)
+        ctx.sy = _shape(y)
+        return ctx.xp.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved
+        n = ctx.needs_input_grad
+        xp = ctx.xp
+        gx = sum_to_shape(xp.where(cond, g, 0), ctx.sx) if n[1] else None
+        gy = sum_to_shape(xp.where(cond, 0, g), ctx.sy) if n[2] else None
+        return None, gx, gy
+
+
+def _float_unary(cls):
+    """A unary op that promotes integer inputs to the default float dtype (torch.exp(int))."""
+
+    def f(input):
+        if input._data.dtype.kind != "f":
+            input = Cast.apply(input, D.get_default_dtype().np)
+        return cls.apply(input)
+
+    return f
+
+
+exp = _float_unary(Exp)
+expm1 = _float_unary(Expm1)
+log = _float_unary(Log)
+log2 = _float_unary(Log2)
+log10 = _float_unary(Log10)
+log1p = _float_unary(Log1p)
+sqrt = _float_unary(Sqrt)
+rsqrt = _float_unary(Rsqrt)
+reciprocal = _float_unary(Reciprocal)
+sin = _float_unary(Sin)
+cos = _float_unary(Cos)
+tan = _float_unary(Tan)
+tanh = _float_unary(Tanh)
+sigmoid = _float_unary(Sigmoid)
+for _f, _n in ((exp, "exp"), (expm1, "expm1"), (log, "log"), (log2, "log2"), (log10, "log10"),
+               (log1p, "log1p"), (sqrt, "sqrt"), (rsqrt, "rsqrt"), (reciprocal, "reciprocal"),
+               (sin, "sin"), (cos, "cos"), (tan, "tan"), (tanh, "tanh"), (sigmoid, "sigmoid")):
+    _f.__name__ = _n
+
+
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def abs(input):  # noqa: A001 - torch.abs
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def square(input):
+    return mul(input, input)
+
+
+def relu(input):
+    return Relu.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def floor(input):
+    return Floor.apply(input) if input._data.dtype.kind == "f" else input.clone()
+
+
+def ceil(input):
+    return Ceil.apply(input) if input._data.dtype.kind == "f" else input.clone()
+
+
+def trunc(input):
+    return Trunc.apply(input) if input._data.dtype.kind == "f" else input.clone()
+
+
+fix = trunc
+
+
+def round(input, *, decimals=0):  # noqa: A001 - torch.round
+    return Round.apply(input, decimals)
+
+
+def frac(input):
+    return sub(input, trunc(input))
+
+
+def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    dev = input._device
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = min if isinstance(min, Tensor) or min is None else _to_tensor_operand(min, input)
+        hi = max if isinstance(max, Tensor) or max is None else _to_tensor_operand(max, input)
+        for t in (lo, hi):
+            if t is not None and t._device != dev:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {dev} and {t._device}!")
+        return Clamp.apply(input, lo, hi)
+    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = Cast.apply(input, D.get_default_dtype().np)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, None, max)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _to_tensor_operand(input, condition)
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            input, other = _prep(input, other)
+        elif isinstance(input, Tensor):
+            input, other = _prep(input, other)
+        else:
+            other, input = _prep(other, input)
+    if condition._data.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}")
+    return Where.apply(condition, input, other)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    xp = backend(input._device).xp
+    return _make(xp.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
+                 input._device)
+
+
+# ---------------------------------------------------------------------- dunders
+def _r(fn):
+    def r(self, other):
+        return fn(other, self)
+
+    return r
+
+
+def _matmul(a, b):
+    from .linalg import matmul
+
+    return matmul(a, b)
+
+
+def _invert(self):
+    if self._data.dtype.kind == "b":
+        return logical_not(self)
+    return bitwise_not(self)
+
+
+TENSOR_METHODS = {
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _r(sub),
+    "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _r(div),
+    "__floordiv__": floor_divide, "__rfloordiv__": _r(floor_divide),
+    "__mod__": remainder, "__rmod__": _r(remainder),
+    "__pow__": pow, "__rpow__": _r(pow), "__matmul__": _matmul, "__rmatmul__": _r(_matmul),
+    "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs, "__invert__": _invert,
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
+    "divide": div, "true_divide": div, "floor_divide": floor_divide, "remainder": remainder,
+    "fmod": fmod, "pow": pow, "float_power": float_power, "maximum": maximum,
+    "minimum": minimum, "fmax": fmax, "fmin": fmin, "lerp": lerp, "addcmul": addcmul,
+    "addcdiv": addcdiv, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
+    "less": lt, "less_equal": le, "greater": gt, "greater_equal": ge, "not_equal": ne,
+    "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
+    "logical_not": logical_not, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
+    "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not, "equal": equal,
+    "isclose": isclose, "allclose": allclose, "isnan": isnan, "isinf": isinf,
+    "isfinite": isfinite, "neg": neg, "negative": neg, "abs": abs, "absolute": abs,
+    "exp": exp, "expm1": expm1, "log": log, "log2": log2, "log10": log10, "log1p": log1p,
+    "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": reciprocal, "sin": sin, "cos": cos,
+    "tan": tan, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "sign": sign,
+    "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "round": round,
+    "frac": frac, "square": square, "clamp": clamp, "clip": clamp, "clamp_min": clamp_min,
+    "clamp_max": clamp_max, "where": lambda self, condition, other: where(condition, self, other),
+    "nan_to_num": nan_to_num,
+}
+
+FUNCTIONS = [
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "fmod", "pow", "float_power", "maximum", "minimum", "fmax",
+    "fmin", "lerp", "addcmul", "addcdiv", "eq", "ne", "lt", "le", "gt", "ge", "less",
+    "less_equal", "greater", "greater_equal", "not_equal", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "equal", "isclose", "allclose", "isnan", "isinf", "isfinite", "neg", "negative", "abs",
+    "absolute", "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
+    "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sign", "floor", "ceil",
+    "trunc", "fix", "round", "frac", "square", "clamp", "clip", "clamp_min", "clamp_max",
+    "where", "nan_to_num",
+]
+__all__ = list(FUNCTIONS)

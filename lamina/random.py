@@ -1,0 +1,1021 @@
+"""Random number generation: ``Generator``, ``manual_seed`` and the default generator.
+
+The cpu generator reproduces PyTorch's CPU generator (``torch.Generator()``, ATen's
+``CPUGeneratorImpl``) bit for bit, in NumPy:
+
+* the engine is MT19937 seeded the classic way (``init_genrand`` with the low 32 bits of the
+  seed), which is ``numpy.random.MT19937._legacy_seeding``; the raw 32-bit stream is identical;
+* every distribution consumes the stream exactly as ATen's CPU kernels do (one 32-bit draw per
+  float32 uniform, two per float64 uniform, high word first, ...), so a *sequence* of calls
+  (``randn(2, 3)``, then ``rand(5)``, then the ``uniform_`` of each new layer's weight) gives
+  torch's numbers;
+* ``get_state`` writes torch's own 5056-byte layout (``CPUGeneratorImplState``), so a state
+  taken from lamina can be loaded by ``torch.set_rng_state`` and the other way round;
+* the double-precision Box-Muller cache of ``normal`` (ATen keeps the second sample of a pair
+  for the next call of the scalar path) is part of the state, as in torch.
+
+Verified bit-identical against torch 2.13 (x86-64, AVX2 kernels; tests/test_random.py):
+
+* ``rand``/``uniform_(a, b)`` for float32, float64 (and float16);
+* ``randn``/``normal_(mean, std)`` for float32 and float64, both the scalar path
+  (fewer than 16 elements, cached pairs) and the 16-wide path (>= 16 elements; for float32 an
+  emulation of ATen's AVX2 ``log256_ps``/``sincos256_ps`` with the FMAs GCC fuses);
+* ``randint``/``random_(low, high)`` (32- and 64-bit ranges), ``randperm`` (n < 214748364),
+  ``bernoulli(p_tensor)`` (float32 and float64 probabilities), ``bernoulli_(p)`` and dropout
+  masks, ``exponential_``, ``multinomial`` with and without replacement;
+* ``get_state``/``set_state`` bytes, ``initial_seed``, and ``Generator()``'s default seed
+  67280421310721. (The default generator itself starts from a non-deterministic seed, as in
+  torch 2.13.)
+
+Not bit-identical (statistically correct, same stream consumption):
+
+* ``normal`` for float16 with 16 or more elements (computed in float32, then rounded);
+* float32 ``normal`` with >= 16 elements on a CPU without AVX2 (torch then uses libm's
+  ``logf``/``cosf`` instead of its AVX2 polynomials; lamina always follows the AVX2 kernel,
+  which torch also uses on AVX-512 machines);
+* float64 ``normal`` relies on NumPy's ``log``/``sin``/``cos`` agreeing with glibc's to the last
+  bit (true on the machines tested; NumPy's AVX-512 float64 routines could differ by one ulp);
+* ``bernoulli_(p)`` with a float ``p`` on an *Intel* CPU: torch built with MKL then samples
+  with MKL's VSL stream (seeded from one 32-bit draw) instead of MT19937; lamina follows torch's
+  default (AMD / non-MKL) kernel everywhere;
+* ``randperm(n)`` for ``n >= 214748364`` follows torch's 64-bit inside-out algorithm but runs
+  a Python loop (slow, and needs gigabytes in either library);
+* ``normal_``/``uniform_`` applied to a *non-contiguous* tensor: torch then switches to its
+  scalar path and strided order; lamina's in-place methods fill a contiguous block;
+* cuda generators delegate to CuPy (Philox) and make no attempt at parity with torch's CUDA
+  generator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+
+import numpy as np
+
+from ._device import to_device
+
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
+           "get_rng_state", "set_rng_state", "fork_rng"]
+
+# torch's `default_rng_seed_val`: the seed of a new torch.Generator() (c10/core/GeneratorImpl.h).
+_DEFAULT_SEED = 67280421310721
+_U64 = 1 << 64
+_STATE_N = 624  # MT19937 words
+_STATE_SIZE = 5056  # sizeof(at::detail::CPUGeneratorImplState) on x86-64
+# randperm switches to a 64-bit inside-out shuffle from this n on (uint32 max / 20 in ATen).
+_RANDPERM_SMALL = 0xFFFFFFFF // 20
+
+_f32 = np.float32
+_f64 = np.float64
+_u64 = np.uint64
+_M24 = np.uint64(0xFFFFFF)
+_M21 = np.uint64(0x1FFFFF)
+_S32 = np.uint64(32)
+_TWO_M24 = np.float32(2.0**-24)
+_TWO_M53 = 2.0**-53
+
+# The CPUGeneratorImplState struct (aten/src/ATen/CPUGeneratorImpl.cpp), byte for byte.
+_STATE_DTYPE = np.dtype({
+    "names": ["seed", "left", "seeded", "next", "state", "normal_x", "normal_y", "normal_rho",
+              "normal_is_valid", "next_float", "next_float_valid"],
+    "formats": ["<u8", "<i4", "<i4", "<u8", ("<u8", (_STATE_N,)), "<f8", "<f8", "<f8", "<i4",
+                "<f4", "u1"],
+    "offsets": [0, 8, 12, 16, 24, 5016, 5024, 5032, 5040, 5048, 5052],
+    "itemsize": _STATE_SIZE,
+})
+
+
+def _seed_value(seed, where: str = "manual_seed") -> int:
+    """A seed as torch stores it: an int in [-2**63, 2**64), negatives taken modulo 2**64."""
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise RuntimeError(f"{where} expected a long, but got {type(seed).__name__}")
+    seed = seed.__index__()
+    if not -(1 << 63) <= seed < _U64:
+        raise ValueError(f"{where}: seed must be in [-2**63, 2**64); expected a 64-bit integer, "
+                         f"got {seed}")
+    return seed % _U64
+
+
+def _nondeterministic_seed() -> int:
+    return int.from_bytes(os.urandom(8), "little")
+
+
+def _as_np_dtype(dtype):
+    np_dtype = getattr(dtype, "np", None)  # a lamina.dtype carries its numpy dtype
+    return np.dtype(np_dtype if np_dtype is not None else dtype)
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# Exact fused multiply-add. ATen's AVX2 kernels are compiled with FMA contraction, so matching
+# them needs a correctly rounded a*b + c, which NumPy lacks.
+
+
+def _fma32(a, b, c):
+    """Correctly rounded float32 ``a * b + c`` (float32 inputs).
+
+    The product of two float32 values is exact in float64; the float64 sum is rounded once,
+    and rounding it again to float32 is wrong only when it landed exactly on a float32
+    midpoint (then the exact value decides the side). Normal float32 range assumed.
+    """
+    t = np.multiply(a, b, dtype=_f64)
+    t += c
+    r = t.astype(_f32)
+    mid = (t.view(_u64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000)
+    if mid.any():
+        idx = np.nonzero(mid)
+        tm = t[idx]
+        p = np.multiply(np.broadcast_to(a, t.shape)[idx], np.broadcast_to(b, t.shape)[idx],
+                        dtype=_f64)
+        cm = np.broadcast_to(c, t.shape)[idx].astype(_f64)
+        bb = tm - p
+        err = (p - (tm - bb)) + (cm - bb)  # TwoSum: exact value = tm + err
+        rm = r[idx]
+        rm = np.where((err > 0) & (rm < tm), np.nextafter(rm, _f32(np.inf)), rm)
+        rm = np.where((err < 0) & (rm > tm), np.nextafter(rm, _f32(-np.inf)), rm)
+        r[idx] = rm
+    return r
+
+
+def _split(x):
+    g = x * 134217729.0  # Veltkamp split with 2**27 + 1
+    hi = g - (g - x)
+    return hi, x - hi
+
+
+def _fma64(a, b: float, c: float):
+    """Correctly rounded float64 ``a * b + c`` for an array ``a`` and scalars ``b``, ``c``.
+
+    Dekker's exact product, TwoSum, and one sum rounded to odd (Boldo & Melquiond, "Emulation
+    of FMA and correctly rounded sums: proved algorithms using rounding to odd", 2008).
+    """
+    a = np.asarray(a, dtype=_f64)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(np.float64(b))
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
+    th = c + p
+    bb = th - c
+    tl = (c - (th - bb)) + (p - bb)  # c + p == th + tl exactly
+    s = tl + e
+    bb = s - tl
+    err = (tl - (s - bb)) + (e - bb)
+    bits = s.view(np.int64)
+    odd = (err != 0) & ((bits & 1) == 0)
+    if odd.any():  # round s to odd: step one ulp towards the exact value
+        step = np.where((err > 0) == (s > 0), 1, -1)
+        s = np.where(odd, bits + step, bits).view(_f64)
+    return th + s
+
+
+# --------------------------------------------------------------------------------------------
+# ATen's AVX2 Box-Muller (normal_fill_16_AVX2 with avx_mathfun.h's log256_ps/sincos256_ps),
+# operation by operation in float32, with the multiply-adds GCC contracts into FMAs.
+
+_LOG_P = [_f32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1,
+                            -1.2420140846E-1, 1.4249322787E-1, -1.6668057665E-1,
+                            2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)]
+_SQRTHF = _f32(0.707106781186547524)
+_LOG_Q1 = _f32(-2.12194440e-4)
+_LOG_Q2 = _f32(0.693359375)
+_DP1 = _f32(-0.78515625)
+_DP2 = _f32(-2.4187564849853515625e-4)
+_DP3 = _f32(-3.77489497744594108e-8)
+_SIN_P = [_f32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
+_COS_P = [_f32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003,
+                            4.166664568298827E-002)]
+_FOPI = _f32(1.27323954473516)
+_TWO_PI_F = _f32(2.0 * math.pi)
+_ONE = _f32(1.0)
+_HALF = _f32(0.5)
+
+
+def _log256(x):
+    """log256_ps for x in (0, 1]."""
+    xi = x.view(np.int32)
+    e = ((xi >> 23) - 0x7F).astype(_f32)
+    e += _ONE
+    x = ((xi & ~0x7F800000) | 0x3F000000).view(_f32)  # mantissa in [0.5, 1)
+    mask = x < _SQRTHF
+    x = np.where(mask, x + x, x) - _ONE  # (x - 1) + (x if x < SQRTHF) is exact either way
+    e -= mask.astype(_f32)
+    z = x * x
+    y = np.full_like(x, _LOG_P[0])
+    for p in _LOG_P[1:]:
+        y = _fma32(y, x, p)
+    y = y * x
+    y = _fma32(y, z, e * _LOG_Q1)
+    y = y - z * _HALF
+    x = x + y
+    return x + e * _LOG_Q2  # e * q2 is exact, so its FMA needs no emulation
+
+
+def _sincos256(x):
+    """sincos256_ps for x >= 0; returns (sin, cos)."""
+    j = (x * _FOPI).astype(np.int32)
+    j = (j + 1) & ~1
+    y = j.astype(_f32)
+    swap_sin = (j & 4) != 0
+    poly = (j & 2) == 0
+    cos_neg = (~(j - 2) & 4) != 0
+    x = x + y * _DP1  # y * DP1 and y * DP2 are exact: fused or not, the same
+    x = x + y * _DP2
+    x = _fma32(y, _DP3, x)
+    z = x * x
+    yc = _fma32(np.full_like(x, _COS_P[0]), z, _COS_P[1])
+    yc = _fma32(yc, z, _COS_P[2])
+    yc = yc * z
+    yc = _fma32(yc, z, -(z * _HALF))
+    yc += _ONE
+    ys = _fma32(np.full_like(x, _SIN_P[0]), z, _SIN_P[1])
+    ys = _fma32(ys, z, _SIN_P[2])
+    ys = ys * z
+    ys = _fma32(ys, x, x)
+    s = np.where(poly, ys, yc)
+    c = np.where(poly, yc, ys)
+    np.negative(s, out=s, where=swap_sin)
+    np.negative(c, out=c, where=cos_neg)
+    return s, c
+
+
+def _affine32(v, mean, std):
+    """fmadd(v, std, mean) in float32 (the std == 1 / mean == 0 shortcuts keep its -0 -> +0)."""
+    if std == 1:
+        return v + mean
+    if mean == 0:
+        return v * std + mean
+    return _fma32(v, std, mean)
+
+
+def _affine64(v, mean: float, std: float):
+    """fma(v, std, mean) in float64, as ATen's contracted ``v * std + mean``."""
+    if std == 1:
+        return v + mean
+    if mean == 0:
+        return v * std + mean
+    return _fma64(v, std, mean)
+
+
+def _box_muller16_f32(u, mean: float, std: float):
+    """normal_fill_16_AVX2 on rows of 16 float32 uniforms: (m, 16) -> (m, 16)."""
+    radius = np.sqrt(_f32(-2.0) * _log256(_ONE - u[:, :8]))
+    s, c = _sincos256(_TWO_PI_F * u[:, 8:])
+    m32, s32 = _f32(mean), _f32(std)
+    out = np.empty_like(u)
+    out[:, :8] = _affine32(radius * c, m32, s32)
+    out[:, 8:] = _affine32(radius * s, m32, s32)
+    return out
+
+
+def _box_muller16_f16(u, mean: float, std: float):
+    """normal_fill_16<Half>: half storage, float math (NumPy's float32 log/cos/sin for libm's)."""
+    h = np.float16
+    u1 = (_ONE - u[:, :8]).astype(h).astype(_f32)
+    radius = np.sqrt(_f32(-2.0) * np.log(u1)).astype(h).astype(_f32)
+    theta = ((2.0 * math.pi) * u[:, 8:].astype(_f64)).astype(h).astype(_f32)
+    m32, s32 = _f32(np.float16(mean)), _f32(np.float16(std))
+    out = np.empty(u.shape, dtype=h)
+    out[:, :8] = _affine32(radius * np.cos(theta), m32, s32)
+    out[:, 8:] = _affine32(radius * np.sin(theta), m32, s32)
+    return out
+
+
+def _box_muller16_f64(u, mean: float, std: float):
+    """normal_fill_16<double> on rows of 16 float64 uniforms (libm log/cos/sin)."""
+    radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+    theta = (2.0 * math.pi) * u[:, 8:]
+    out = np.empty_like(u)
+    out[:, :8] = _affine64(radius * np.cos(theta), mean, std)
+    out[:, 8:] = _affine64(radius * np.sin(theta), mean, std)
+    return out
+
+
+_CHUNK_ROWS = 4096  # rows of 16 per block: keeps the temporaries of the float32 path in cache
+
+
+def _normal_rows(u, fn, mean, std):
+    m = u.shape[0]
+    if m <= _CHUNK_ROWS:
+        return fn(u, mean, std)
+    out = np.empty_like(u)
+    for i in range(0, m, _CHUNK_ROWS):
+        out[i:i + _CHUNK_ROWS] = fn(u[i:i + _CHUNK_ROWS], mean, std)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class Generator:
+    """A random number generator, like ``torch.Generator``.
+
+    On the cpu it is PyTorch's MT19937 generator (see the module docstring for what is
+    bit-identical); on cuda it delegates to CuPy.
+
+    Args:
+        device: ``'cpu'`` (default), ``'cuda'``, ``'cuda:N'`` or a ``lamina.device``.
+
+    Example:
+        >>> g = Generator().manual_seed(42)
+        >>> g.initial_seed()
+        42
+    """
+
+    __slots__ = ("_device", "_cuda", "_bg", "_seed", "_fresh", "_next_double", "_next_float",
+                 "__weakref__")
+
+    def __init__(self, device="cpu"):
+        d = to_device(device)
+        if d.type not in ("cpu", "cuda"):
+            raise RuntimeError(f"Generator: device type {d.type!r} has no random generator; "
+                               f"expected 'cpu' or 'cuda', got {str(d)!r}")
+        self._device = d
+        self._cuda = None if d.type == "cpu" else _CudaEngine(d.index)
+        self._bg = None
+        self._next_double = None
+        self._next_float = None
+        self._seed = 0
+        self._fresh = True
+        self.manual_seed(_DEFAULT_SEED)
+
+    @property
+    def device(self):
+        """The ``lamina.device`` this generator produces numbers for."""
+        return self._device
+
+    # ------------------------------------------------------------------ seeding and state
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Seed the generator (any int in [-2**63, 2**64)); returns ``self`` like torch."""
+        seed = _seed_value(seed)
+        self._seed = seed
+        self._next_double = self._next_float = None
+        if self._cuda is not None:
+            self._cuda.reset(seed)
+            return self
+        bg = self._bg
+        if bg is None:
+            # A fixed key avoids drawing OS entropy; the legacy seeding below replaces it.
+            bg = self._bg = np.random.MT19937(0)
+        bg._legacy_seeding(seed & 0xFFFFFFFF)  # mt19937(seed) uses the low 32 bits
+        self._fresh = True
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the OS's entropy and return the new seed."""
+        s = _nondeterministic_seed()
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        """The seed given to the last ``manual_seed`` (or ``seed``)."""
+        return self._seed
+
+    def get_state(self):
+        """The generator's state as a uint8 tensor.
+
+        On the cpu it is torch's ``CPUGeneratorImplState`` layout (5056 bytes), so
+        ``torch.set_rng_state`` accepts it; on cuda it is 16 bytes (seed, call counter).
+        """
+        from ._tensor import _wrap
+
+        return _wrap(self._state_bytes())
+
+    def set_state(self, new_state) -> Generator:
+        """Restore a state from ``get_state`` (a uint8 tensor; a NumPy array also works)."""
+        arr = getattr(new_state, "_data", new_state)
+        if not isinstance(arr, np.ndarray):
+            to_np = getattr(arr, "get", None)  # a CuPy array
+            if to_np is None:
+                raise TypeError("RNG state must be a torch.ByteTensor")
+            arr = to_np()
+        if arr.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        self._load_state_bytes(np.ascontiguousarray(arr).reshape(-1))
+        return self
+
+    def clone_state(self) -> Generator:
+        """A new generator on the same device with this generator's state."""
+        g = Generator(self._device)
+        g._load_state_bytes(self._state_bytes())
+        return g
+
+    def __getstate__(self):
+        return {"device": str(self._device), "state": self._state_bytes()}
+
+    def __setstate__(self, st):
+        self.__init__(st["device"])
+        self._load_state_bytes(st["state"])
+
+    def _state_bytes(self) -> np.ndarray:
+        if self._cuda is not None:
+            return np.array([self._seed, self._cuda.counter], dtype="<u8").view(np.uint8)
+        st = self._bg.state["state"]
+        pos = int(st["pos"])
+        rec = np.zeros((), dtype=_STATE_DTYPE)
+        rec["seed"] = self._seed
+        rec["left"] = _STATE_N + 1 - pos
+        rec["seeded"] = 1
+        # Freshly seeded, torch's engine says next=0 and numpy's pos=624; both mean "twist
+        # before the next draw", which torch also writes as next=624 after a full block.
+        rec["next"] = 0 if self._fresh else pos
+        rec["state"] = st["key"]
+        if self._next_double is not None:
+            rec["normal_is_valid"] = 1
+            rec["normal_y"] = self._next_double
+        if self._next_float is not None:
+            rec["next_float_valid"] = 1
+            rec["next_float"] = self._next_float
+        return rec.reshape(1).view(np.uint8).copy()
+
+    def _load_state_bytes(self, arr: np.ndarray) -> None:
+        if self._cuda is not None:
+            if arr.size != 16:
+                raise RuntimeError(f"Generator.set_state: a cuda state has 16 bytes; expected "
+                                   f"16, got {arr.size}")
+            seed, counter = (int(v) for v in arr.view("<u8"))
+            self._seed = seed
+            self._cuda.reset(seed, counter)
+            return
+        if arr.size != _STATE_SIZE:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_SIZE} but found "
+                               f"the input RNG state size to be {arr.size}")
+        rec = arr.view(_STATE_DTYPE)[0]
+        left, nxt, seeded = int(rec["left"]), int(rec["next"]), int(rec["seeded"])
+        words = rec["state"]
+        # torch's mt19937::is_valid, plus the invariant its engine keeps between left and next
+        # (NumPy's engine has a single position, so a state breaking it cannot be represented).
+        if (not seeded or not 1 <= left <= _STATE_N or nxt > _STATE_N
+                or (left > 1 and nxt != _STATE_N + 1 - left) or (words >> 32).any()):
+            raise RuntimeError("Invalid mt19937 state")
+        self._seed = int(rec["seed"])
+        self._bg.state = {"bit_generator": "MT19937",
+                          "state": {"key": words.astype(np.uint32), "pos": _STATE_N + 1 - left}}
+        self._fresh = left == 1 and nxt == 0
+        self._next_double = float(rec["normal_y"]) if rec["normal_is_valid"] else None
+        self._next_float = float(rec["next_float"]) if rec["next_float_valid"] else None
+
+    # ------------------------------------------------------------------ raw stream (cpu)
+
+    def _raw(self, n: int) -> np.ndarray:
+        """``n`` 32-bit draws of ``CPUGeneratorImpl::random()`` (as uint64)."""
+        if n:
+            self._fresh = False
+        return self._bg.random_raw(n)
+
+    def _raw64(self, n: int) -> np.ndarray:
+        """``n`` draws of ``random64()``: two 32-bit draws each, the first is the high word."""
+        r = self._raw(2 * n).reshape(n, 2)
+        return (r[:, 0] << _S32) | r[:, 1]
+
+    def _uniform53(self, n: int) -> np.ndarray:
+        """``n`` float64 uniforms in [0, 1): the low 53 bits of ``random64()`` over 2**53."""
+        r = self._raw(2 * n).reshape(n, 2)
+        k = ((r[:, 0] & _M21) << _S32) | r[:, 1]
+        return k.astype(_f64) * _TWO_M53
+
+    def _uniform24(self, n: int) -> np.ndarray:
+        """``n`` float32 uniforms in [0, 1): the low 24 bits of ``random()`` over 2**24."""
+        u = (self._raw(n) & _M24).astype(_f32)
+        u *= _TWO_M24
+        return u
+
+    # ------------------------------------------------------------------ distributions
+
+    def _uniform(self, shape, low, high, dtype):
+        """``torch.rand`` / ``Tensor.uniform_(low, high)``: a new array of ``shape``."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        if dtype.kind != "f":
+            raise RuntimeError(f"uniform_: not implemented for integer dtype; expected a "
+                               f"floating point dtype, got {dtype}")
+        low, high = float(low), float(high)
+        if not low <= high:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={low:g} > to={high:g}")
+        if self._cuda is not None:
+            return self._cuda.uniform(shape, low, high, dtype)
+        n = _numel(shape)
+        if dtype == _f64:
+            x = self._uniform53(n)
+            if not (low == 0 and high == 1):
+                x = _affine64(x, low, high - low)
+            return x.reshape(shape)
+        if dtype == np.float16:
+            # uniform_real_distribution<Half>: 11 bits of one draw, float arithmetic, then half.
+            x = (self._raw(n) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0**-11)
+            lo, hi = _f32(np.float16(low)), _f32(np.float16(high))
+            if not (lo == 0 and hi == 1):
+                x = _fma32(x, hi - lo, lo)
+            return x.astype(np.float16).reshape(shape)
+        lo, hi = _f32(low), _f32(high)
+        if lo == 0 and hi == 1:
+            return self._uniform24(n).reshape(shape)
+        # (x * (to - from) + from), contracted to one FMA in ATen's kernel. x = k / 2**24 with
+        # a 24-bit k, so when from's and (to - from)'s exponents are close (the usual
+        # symmetric bounds) the float64 sum is exact and a single rounding gives the FMA.
+        d = hi - lo
+        k = (self._raw(n) & _M24).astype(_f64)
+        if _fma_sum_exact(d, lo):
+            k *= float(d) * 2.0**-24
+            k += float(lo)
+            return k.astype(_f32).reshape(shape)
+        x = k.astype(_f32) * _TWO_M24
+        return _fma32(x, d, lo).reshape(shape)
+
+    def _normal(self, shape, mean, std, dtype):
+        """``torch.randn`` / ``Tensor.normal_(mean, std)``: a new array of ``shape``."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        if dtype.kind != "f":
+            raise RuntimeError(f"normal_: not implemented for integer dtype; expected a "
+                               f"floating point dtype, got {dtype}")
+        mean, std = float(mean), float(std)
+        if not std >= 0.0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        if self._cuda is not None:
+            return self._cuda.normal(shape, mean, std, dtype)
+        n = _numel(shape)
+        if n < 16:
+            return self._normal_scalar(n, mean, std).astype(dtype).reshape(shape)
+        m = n + (16 if n % 16 else 0)
+        if dtype == _f64:
+            u, fn = self._uniform53(m), _box_muller16_f64
+        elif dtype == np.float16:  # uniform_real_distribution<Half>: 11 bits of one draw
+            u = (self._raw(m) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0**-11)
+            fn = _box_muller16_f16
+        else:
+            u, fn = self._uniform24(m), _box_muller16_f32
+        out = np.empty(n, dtype=u.dtype)
+        full = n - n % 16
+        out[:full] = _normal_rows(u[:full].reshape(-1, 16), fn, mean, std).reshape(-1)
+        if full != n:
+            # ATen redraws 16 uniforms and recomputes the last 16 outputs.
+            out[n - 16:] = fn(u[n:].reshape(1, 16), mean, std).reshape(-1)
+        return out.astype(dtype, copy=False).reshape(shape)
+
+    def _normal_scalar(self, n: int, mean: float, std: float) -> np.ndarray:
+        """ATen's normal_distribution<double> n times: Box-Muller pairs, second one cached."""
+        vals = []
+        cached = self._next_double
+        if n and cached is not None:
+            vals.append(cached)
+            self._next_double = cached = None
+        pairs = (n - len(vals) + 1) // 2
+        if pairs:
+            u = self._uniform53(2 * pairs).tolist()
+            log1p, sqrt, sin, cos = math.log1p, math.sqrt, math.sin, math.cos
+            for i in range(pairs):
+                r = sqrt(-2.0 * log1p(-u[2 * i + 1]))
+                theta = 2.0 * math.pi * u[2 * i]
+                vals.append(r * cos(theta))
+                vals.append(r * sin(theta))
+            if len(vals) > n:
+                self._next_double = vals.pop()
+        return _affine64(np.array(vals, dtype=_f64), mean, std)
+
+    def _randint(self, low, high, shape, dtype):
+        """``torch.randint(low, high, shape)`` / ``Tensor.random_(low, high)``."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        low, high = int(low), int(high)
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={low} >= to={high}")
+        _check_int_bounds(low, high, dtype)
+        if self._cuda is not None:
+            return self._cuda.randint(low, high, shape, dtype)
+        n = _numel(shape)
+        rng = high - low
+        if rng >= _U64:  # [-2**63, 2**63): the full 64-bit range, random64 as is
+            v = self._raw64(n).view(np.int64)
+        else:
+            wide = rng >= (1 << 32) and dtype in (np.int64, np.float64, np.float32)
+            v = self._raw64(n) if wide else self._raw(n)
+            v = (v % _u64(rng)).astype(np.int64)
+            v += np.int64(low)  # wraps like ATen's uint64 sum cast to int64
+        return v.astype(dtype, copy=False).reshape(shape)
+
+    def _random(self, shape, dtype):
+        """``Tensor.random_()`` without bounds: [0, 2**mantissa] for floats, [0, max] else."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        if self._cuda is not None:
+            hi = {np.dtype(np.float16): 2049, np.dtype(_f32): 2**24 + 1,
+                  np.dtype(_f64): 2**53 + 1, np.dtype(np.bool_): 2}.get(dtype)
+            hi = hi if hi is not None else int(np.iinfo(dtype).max) + 1
+            return self._cuda.randint(0, hi, shape, dtype)
+        n = _numel(shape)
+        if dtype == np.bool_:
+            return (self._raw(n) & np.uint64(1)).astype(np.bool_).reshape(shape)
+        if dtype == _f64:
+            v, mod = self._raw64(n), (1 << 53) + 1
+        elif dtype == np.int64:
+            v, mod = self._raw64(n), 1 << 63
+        elif dtype.kind == "f":
+            v, mod = self._raw(n), (1 << int(np.finfo(dtype).nmant + 1)) + 1
+        else:
+            v, mod = self._raw(n), int(np.iinfo(dtype).max) + 1
+        return (v % _u64(mod)).astype(dtype).reshape(shape)
+
+    def _randperm(self, n, dtype):
+        """``torch.randperm(n)``: ATen's Fisher-Yates on the 32-bit stream."""
+        dtype = _as_np_dtype(dtype)
+        n = int(n)
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+        if dtype.kind == "f" and n > (1 << (np.finfo(dtype).nmant + 1)) + 1:
+            raise RuntimeError(f"n cannot be greater than {(1 << (np.finfo(dtype).nmant + 1)) + 1}"
+                               f" for {dtype} type.")
+        if dtype.kind in "iu" and n - 1 > np.iinfo(dtype).max:
+            raise RuntimeError(f"n cannot be greater than {int(np.iinfo(dtype).max) + 1} for "
+                               f"{dtype} type.")
+        if self._cuda is not None:
+            return self._cuda.randperm(n, dtype)
+        if n < _RANDPERM_SMALL:
+            perm = list(range(n))
+            if n > 1:
+                z = self._raw(n - 1) % np.arange(n, 1, -1, dtype=_u64)
+                for i, zi in enumerate(z.tolist()):
+                    j = i + zi
+                    perm[i], perm[j] = perm[j], perm[i]
+            return np.array(perm, dtype=dtype)
+        # Inside-out shuffle with random64 (ATen, n >= uint32 max / 20).
+        z = self._raw64(n) % (np.arange(n, dtype=_u64) + _u64(1))
+        perm = np.empty(n, dtype=np.int64)
+        for i, zi in enumerate(z.tolist()):
+            perm[i] = perm[zi]
+            perm[zi] = i
+        return perm.astype(dtype, copy=False)
+
+    def _bernoulli(self, p, dtype):
+        """``torch.bernoulli(p)`` / ``Tensor.bernoulli_(p_tensor)``: one draw per element of p.
+
+        A float64 ``p`` is compared with a 53-bit uniform (two draws), any other floating
+        ``p`` with a 24-bit float32 uniform (one draw); a Python float acts like
+        ``bernoulli_(float)`` and gives a 0-d array.
+        """
+        dtype = _as_np_dtype(dtype)
+        if isinstance(p, (int, float)) and not isinstance(p, bool):
+            return self._bernoulli_shape((), p, dtype)
+        if self._cuda is None:
+            p = np.asarray(p)
+        if p.dtype.kind != "f":
+            raise RuntimeError(f"bernoulli: expected a floating point probability tensor, "
+                               f"got dtype {p.dtype}")
+        bad = ~((p >= 0) & (p <= 1))
+        if bad.any():
+            raise RuntimeError("bernoulli: probabilities must be in [0, 1]; expected 0 <= p <= "
+                               f"1, got {p[bad].reshape(-1)[0].item()!r}")
+        if self._cuda is not None:
+            return self._cuda.bernoulli(p, dtype)
+        n = p.size
+        if p.dtype == _f64:
+            u = self._uniform53(n)
+        else:
+            u = self._uniform24(n)
+            p = p.astype(_f32, copy=False)
+        return (u < p.reshape(-1)).astype(dtype).reshape(p.shape)
+
+    def _bernoulli_shape(self, shape, p, dtype):
+        """``Tensor.bernoulli_(p)`` with a float ``p`` (dropout masks): 53-bit uniforms < p."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        p = float(p)
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        if self._cuda is not None:
+            return self._cuda.bernoulli_shape(shape, p, dtype)
+        return (self._uniform53(_numel(shape)) < p).astype(dtype).reshape(shape)
+
+    def _exponential(self, shape, lambd, dtype):
+        """``Tensor.exponential_(lambd)``: -log1p(-u) / lambd in double, then cast."""
+        dtype = _as_np_dtype(dtype)
+        shape = tuple(shape)
+        lambd = float(lambd)
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        if dtype.kind != "f":
+            raise RuntimeError(f"exponential_: expected a floating point dtype, got {dtype}")
+        if self._cuda is not None:
+            return self._cuda.exponential(shape, lambd, dtype)
+        u = self._uniform53(_numel(shape))
+        return (-1.0 / lambd * np.log1p(-u)).astype(dtype).reshape(shape)
+
+    def _multinomial(self, probs, num_samples, replacement=False):
+        """``torch.multinomial(probs, num_samples, replacement)``: an int64 index array.
+
+        Without replacement (or for a single sample) ATen draws ``q ~ Exp(1)`` like ``probs``
+        and takes the top-k of ``probs / q``; with replacement it inverts the normalized
+        cumulative sum with one 53-bit uniform per sample, row after row.
+        """
+        xp = np if self._cuda is None else self._cuda.xp
+        if self._cuda is None:
+            probs = np.asarray(probs)
+        num_samples = int(num_samples)
+        if probs.ndim not in (1, 2):
+            raise RuntimeError(f"prob_dist must be 1 or 2 dim; expected a 1-D or 2-D tensor, "
+                               f"got {probs.ndim} dims")
+        if probs.dtype.kind != "f":
+            raise RuntimeError(f"multinomial only supports floating-point dtypes for input, "
+                               f"got: {probs.dtype}")
+        if num_samples <= 0:
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        n_cat = probs.shape[-1]
+        if not replacement and num_samples > n_cat:
+            raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                               f"replacement; expected at most {n_cat}, got {num_samples}")
+        if n_cat > (1 << 24):
+            raise RuntimeError("number of categories cannot exceed 2^24")
+        if probs.size == 0:
+            return xp.empty(probs.shape[:-1] + (num_samples,), dtype=np.int64)
+        if not bool(xp.isfinite(probs).all()) or bool((probs < 0).any()):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if bool((probs.sum(-1) == 0).any()):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if self._cuda is not None:
+            return self._cuda.multinomial(probs, num_samples, replacement)
+        if not replacement or num_samples == 1:
+            q = self._exponential(probs.shape, 1.0, probs.dtype)
+            q = probs / q
+            if num_samples == 1:
+                return np.argmax(q, axis=-1, keepdims=True).astype(np.int64)
+            order = np.argsort(-q, axis=-1, kind="stable")
+            return np.ascontiguousarray(order[..., :num_samples]).astype(np.int64)
+        rows = probs.reshape(-1, n_cat)
+        acc = _f64 if probs.dtype == _f64 else _f32
+        cum = np.cumsum(rows.astype(acc), axis=-1)  # sequential, like ATen's loop
+        cum /= cum[:, -1:]
+        cum[:, -1] = 1
+        u = self._uniform53(rows.shape[0] * num_samples).reshape(rows.shape[0], num_samples)
+        out = np.empty(u.shape, dtype=np.int64)
+        for i in range(rows.shape[0]):
+            out[i] = np.searchsorted(cum[i].astype(_f64), u[i], side="left")
+        return out.reshape(probs.shape[:-1] + (num_samples,))
+
+
+def _fma_sum_exact(d: np.float32, lo: np.float32) -> bool:
+    """True when k * 2**-24 * d + lo is exact in float64 for every 24-bit integer k."""
+    if d == 0 or lo == 0:
+        return True
+    md, ed = math.frexp(float(d))  # d = md * 2**ed, |md| in [0.5, 1): 24-bit mantissa
+    ml, el = math.frexp(float(lo))
+    qd, ql = ed - 24 - 24, el - 24  # weights of the lowest bits of k*d*2**-24 and of lo
+    q = min(qd, ql)
+    top = max(ed, el) + 1  # the sum is below 2**top
+    return top - q <= 53
+
+
+def _check_int_bounds(low: int, high: int, dtype) -> None:
+    if dtype == np.bool_:
+        lo, hi = 0, 1
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        lo, hi = int(info.min), int(info.max)
+    else:
+        digits = np.finfo(dtype).nmant + 1
+        lo, hi = -(1 << digits), 1 << digits
+        if dtype == _f64 or dtype == _f32:  # int64-backed ranges in ATen
+            lo, hi = -(1 << 63), (1 << 63) - 1
+    if low < lo or high - 1 > hi:
+        raise RuntimeError(f"random_ expects 'from' and 'to' - 1 to be in the range of {dtype}; "
+                           f"expected [{lo}, {hi}], got from={low}, to - 1={high - 1}")
+
+
+# --------------------------------------------------------------------------------------------
+# cuda: CuPy's Philox generator, reseeded per call from (seed, call counter) so that the state
+# is two integers (like torch's cuda state: seed and offset) and get/set_state are exact.
+
+
+class _CudaEngine:
+    __slots__ = ("index", "seed", "counter", "_rs", "_dev", "xp")
+
+    def __init__(self, index):
+        self.index = 0 if index is None else index
+        self.seed = 0
+        self.counter = 0
+        self._rs = None
+        self._dev = None
+        self.xp = None
+
+    def reset(self, seed: int, counter: int = 0) -> None:
+        self.seed = seed
+        self.counter = counter
+
+    def _stream(self):
+        """CuPy's RandomState (created on first use) seeded for this call."""
+        if self._rs is None:
+            from ._backends.cupy_backend import get
+
+            b = get(self.index)
+            self.xp = b.xp
+            self._dev = b.xp.cuda.Device(self.index)
+            curand = getattr(b.xp.cuda, "curand", None)
+            if curand is None:
+                from cupy_backends.cuda.libs import curand
+            with self._dev:
+                self._rs = b.xp.random.RandomState(
+                    0, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+        self._rs.seed(_splitmix64(self.seed ^ _splitmix64(self.counter)) >> 1)  # < 2**63
+        self.counter += 1
+        return self._rs
+
+    def uniform(self, shape, low, high, dtype):
+        rs = self._stream()
+        with self._dev:
+            rt = dtype if dtype in (_f32, _f64) else _f32
+            return rs.uniform(low, high, size=shape, dtype=rt).astype(dtype, copy=False)
+
+    def normal(self, shape, mean, std, dtype):
+        rs = self._stream()
+        with self._dev:
+            rt = dtype if dtype in (_f32, _f64) else _f32
+            return rs.normal(mean, std, size=shape, dtype=rt).astype(dtype, copy=False)
+
+    def randint(self, low, high, shape, dtype):
+        rs = self._stream()
+        with self._dev:
+            if high - low <= (1 << 63) - 1 and -(1 << 63) <= low:
+                v = rs.randint(0, high - low, size=shape, dtype=np.int64) + low
+            else:  # the full int64 range: two 32-bit halves
+                hi = rs.randint(0, 1 << 32, size=shape, dtype=np.uint64)
+                lo = rs.randint(0, 1 << 32, size=shape, dtype=np.uint64)
+                v = ((hi << 32) | lo).view(np.int64)
+            return v.astype(dtype, copy=False)
+
+    def randperm(self, n, dtype):
+        rs = self._stream()
+        with self._dev:
+            return rs.permutation(n).astype(dtype, copy=False)
+
+    def bernoulli(self, p, dtype):
+        rs = self._stream()
+        with self._dev:
+            rt = _f64 if p.dtype == _f64 else _f32
+            return (rs.random_sample(size=p.shape, dtype=rt) < p).astype(dtype)
+
+    def bernoulli_shape(self, shape, p, dtype):
+        rs = self._stream()
+        with self._dev:
+            return (rs.random_sample(size=shape, dtype=_f64) < p).astype(dtype)
+
+    def exponential(self, shape, lambd, dtype):
+        rs = self._stream()
+        with self._dev:
+            rt = dtype if dtype in (_f32, _f64) else _f32
+            q = rs.standard_exponential(size=shape, dtype=rt)
+            return (q / rt.type(lambd)).astype(dtype, copy=False)
+
+    def multinomial(self, probs, num_samples, replacement):
+        rs = self._stream()
+        xp = self.xp
+        with self._dev:
+            if not replacement or num_samples == 1:
+                q = rs.standard_exponential(size=probs.shape, dtype=_f64)
+                order = xp.argsort(-(probs.astype(_f64) / q), axis=-1)
+                return xp.ascontiguousarray(order[..., :num_samples]).astype(np.int64)
+            rows = probs.reshape(-1, probs.shape[-1]).astype(_f64)
+            cum = xp.cumsum(rows, axis=-1)
+            cum /= cum[:, -1:]
+            cum[:, -1] = 1
+            u = rs.random_sample(size=(rows.shape[0], num_samples), dtype=_f64)
+            # one searchsorted over all rows: shift row i into [2i, 2i + 1]
+            shift = 2.0 * xp.arange(rows.shape[0], dtype=_f64)[:, None]
+            flat = (cum + shift).reshape(-1)
+            idx = xp.searchsorted(flat, (u + shift).reshape(-1), side="left")
+            idx = idx.reshape(u.shape) - rows.shape[1] * xp.arange(rows.shape[0])[:, None]
+            idx = xp.minimum(idx, rows.shape[1] - 1)
+            return idx.astype(np.int64).reshape(probs.shape[:-1] + (num_samples,))
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) % _U64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) % _U64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) % _U64
+    return x ^ (x >> 31)
+
+
+# --------------------------------------------------------------------------------------------
+# The default generators and the torch.* seeding functions.
+
+default_generator = Generator()
+# torch's default cpu generator starts from a non-deterministic seed (getDefaultCPUGenerator).
+default_generator.manual_seed(_nondeterministic_seed())
+
+# Callables run by manual_seed(seed) and seed() with the new seed, after lamina's own cpu and
+# cuda generators are seeded (other device modules can hook in here).
+_seed_hooks: list = []
+
+_cuda_generators: dict = {}  # device index -> the default Generator of that GPU
+_cuda_pending_all: int | None = None  # like torch, cuda seeding is lazy: applied on creation
+_cuda_pending: dict = {}  # device index -> seed from lamina.cuda.manual_seed
+
+
+def _get_default_generator(device=None) -> Generator:
+    """The default generator of a device (cpu or cuda:N; cuda ones are created on first use)."""
+    if device is None:
+        return default_generator
+    d = to_device(device)
+    if d.type == "cpu":
+        return default_generator
+    if d.type != "cuda":
+        raise RuntimeError(f"no random generator for device {str(d)!r}; expected cpu or cuda")
+    g = _cuda_generators.get(d.index)
+    if g is None:
+        g = Generator(d)
+        s = _cuda_pending.pop(d.index, _cuda_pending_all)
+        if s is not None:
+            g.manual_seed(s)
+        _cuda_generators[d.index] = g
+    return g
+
+
+def _cuda_manual_seed(seed: int, all_devices: bool) -> None:
+    """``lamina.cuda.manual_seed(_all)``: seed now, or when the generator is first made."""
+    global _cuda_pending_all
+    seed = _seed_value(seed)
+    if all_devices:
+        _cuda_pending_all = seed
+        _cuda_pending.clear()
+        for g in _cuda_generators.values():
+            g.manual_seed(seed)
+        return
+    from . import cuda
+
+    idx = cuda.current_device()
+    g = _cuda_generators.get(idx)
+    if g is None:
+        _cuda_pending[idx] = seed
+    else:
+        g.manual_seed(seed)
+
+
+def manual_seed(seed) -> Generator:
+    """Seed the default cpu generator and every GPU's generator; returns the cpu generator.
+
+    Like ``torch.manual_seed``, ``seed`` may be anything ``int()`` accepts.
+    """
+    seed = int(seed)
+    default_generator.manual_seed(seed)
+    _cuda_manual_seed(seed, all_devices=True)
+    for hook in _seed_hooks:
+        hook(seed)
+    return default_generator
+
+
+def seed() -> int:
+    """Seed the default generators non-deterministically and return the seed."""
+    s = default_generator.seed()
+    _cuda_manual_seed(s, all_devices=True)
+    for hook in _seed_hooks:
+        hook(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The initial seed of the default cpu generator."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default cpu generator's state (a uint8 tensor in torch's layout)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the default cpu generator's state from ``get_rng_state``."""
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda"):
+    """Restore the cpu generator (and the given GPUs' generators) when the block exits.
+
+    Args:
+        devices: cuda device indices (or devices) whose generators are saved too; ``None``
+            means every GPU generator created so far.
+        enabled: ``False`` makes this a no-op.
+    """
+    if not enabled:
+        yield
+        return
+    if devices is None:
+        gens = list(_cuda_generators.values())
+    else:
+        gens = [_get_default_generator(d if not isinstance(d, int) else f"cuda:{d}")
+                for d in devices]
+    saved = [(g, g._state_bytes()) for g in [default_generator, *gens]]
+    try:
+        yield
+    finally:
+        for g, st in saved:
+            g._load_state_bytes(st)
