@@ -275,19 +275,6 @@ def _box_muller16_f32(u, mean: float, std: float):
     return out
 
 
-def _box_muller16_f16(u, mean: float, std: float):
-    """normal_fill_16<Half>: half storage, float math (NumPy's float32 log/cos/sin for libm's)."""
-    h = np.float16
-    u1 = (_ONE - u[:, :8]).astype(h).astype(_f32)
-    radius = np.sqrt(_f32(-2.0) * np.log(u1)).astype(h).astype(_f32)
-    theta = ((2.0 * math.pi) * u[:, 8:].astype(_f64)).astype(h).astype(_f32)
-    m32, s32 = _f32(np.float16(mean)), _f32(np.float16(std))
-    out = np.empty(u.shape, dtype=h)
-    out[:, :8] = _affine32(radius * np.cos(theta), m32, s32)
-    out[:, 8:] = _affine32(radius * np.sin(theta), m32, s32)
-    return out
-
-
 def _box_muller16_f64(u, mean: float, std: float):
     """normal_fill_16<double> on rows of 16 float64 uniforms (libm log/cos/sin)."""
     radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
@@ -508,17 +495,19 @@ class Generator:
             x = self._uniform53(n)
             if not (low == 0 and high == 1):
                 x = _affine64(x, low, high - low)
-            return x.reshape(shape)
-        if dtype == np.float16:
-            # uniform_real_distribution<Half>: 11 bits of one draw, float arithmetic, then half.
-            x = (self._raw(n) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0**-11)
-            lo, hi = _f32(np.float16(low)), _f32(np.float16(high))
-            if not (lo == 0 and hi == 1):
-                x = _fma32(x, hi - lo, lo)
-            return x.astype(np.float16).reshape(shape)
-        lo, hi = _f32(low), _f32(high)
+        elif dtype == np.float16:  # sampled in float (opmath), then rounded to half
+            x = self._uniform_f32(n, _f32(low), _f32(high)).astype(np.float16)
+        else:
+            x = self._uniform_f32(n, _f32(low), _f32(high))
+        # ATen: a value that rounded up to `to` becomes `from`, keeping [from, to)
+        top = dtype.type(high)
+        if x.size and x.max() == top:
+            x[x == top] = dtype.type(low)
+        return x.reshape(shape)
+
+    def _uniform_f32(self, n: int, lo: np.float32, hi: np.float32) -> np.ndarray:
         if lo == 0 and hi == 1:
-            return self._uniform24(n).reshape(shape)
+            return self._uniform24(n)
         # (x * (to - from) + from), contracted to one FMA in ATen's kernel. x = k / 2**24 with
         # a 24-bit k, so when from's and (to - from)'s exponents are close (the usual
         # symmetric bounds) the float64 sum is exact and a single rounding gives the FMA.
@@ -527,9 +516,9 @@ class Generator:
         if _fma_sum_exact(d, lo):
             k *= float(d) * 2.0**-24
             k += float(lo)
-            return k.astype(_f32).reshape(shape)
+            return k.astype(_f32)
         x = k.astype(_f32) * _TWO_M24
-        return _fma32(x, d, lo).reshape(shape)
+        return _fma32(x, d, lo)
 
     def _normal(self, shape, mean, std, dtype):
         """``torch.randn`` / ``Tensor.normal_(mean, std)``: a new array of ``shape``."""
@@ -546,19 +535,27 @@ class Generator:
         n = _numel(shape)
         if n < 16:
             return self._normal_scalar(n, mean, std).astype(dtype).reshape(shape)
-        m = n + (16 if n % 16 else 0)
+        full = n - n % 16
+        if dtype == np.float16:
+            # Half: each block of 16 float uniforms is transformed in a float buffer and
+            # rounded; the partial block is not drawn, only the recomputed last 16.
+            u = self._uniform24(full + (16 if full != n else 0)).reshape(-1, 16)
+            res = _normal_rows(u, _box_muller16_f32, mean, std).reshape(-1)
+            out = np.empty(n, dtype=np.float16)
+            out[:full] = res[:full]
+            if full != n:
+                out[n - 16:] = res[full:]
+            return out.reshape(shape)
+        # float/double: all n uniforms are drawn into the output first (the partial block's
+        # are then overwritten), 16 more are drawn for the recomputed last 16 outputs.
+        m = n + (16 if full != n else 0)
         if dtype == _f64:
             u, fn = self._uniform53(m), _box_muller16_f64
-        elif dtype == np.float16:  # uniform_real_distribution<Half>: 11 bits of one draw
-            u = (self._raw(m) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0**-11)
-            fn = _box_muller16_f16
         else:
             u, fn = self._uniform24(m), _box_muller16_f32
         out = np.empty(n, dtype=u.dtype)
-        full = n - n % 16
         out[:full] = _normal_rows(u[:full].reshape(-1, 16), fn, mean, std).reshape(-1)
         if full != n:
-            # ATen redraws 16 uniforms and recomputes the last 16 outputs.
             out[n - 16:] = fn(u[n:].reshape(1, 16), mean, std).reshape(-1)
         return out.astype(dtype, copy=False).reshape(shape)
 

@@ -1,0 +1,1 @@
+"""nn.init (issue 4 fills this in)."""
