@@ -66,6 +66,7 @@ _STATE_N = 624  # MT19937 words
 _STATE_SIZE = 5056  # sizeof(at::detail::CPUGeneratorImplState) on x86-64
 # randperm switches to a 64-bit inside-out shuffle from this n on (uint32 max / 20 in ATen).
 _RANDPERM_SMALL = 0xFFFFFFFF // 20
+_RANDPERM_LOOP_MAX = 512  # below this a Python loop of swaps beats the vectorized version
 
 _f32 = np.float32
 _f64 = np.float64
@@ -638,13 +639,17 @@ class Generator:
         if self._cuda is not None:
             return self._cuda.randperm(n, dtype)
         if n < _RANDPERM_SMALL:
-            perm = list(range(n))
-            if n > 1:
-                z = self._raw(n - 1) % np.arange(n, 1, -1, dtype=_u64)
+            if n < 2:
+                return np.arange(n, dtype=dtype)
+            # step i swaps positions i and i + z[i]
+            z = (self._raw(n - 1) % np.arange(n, 1, -1, dtype=_u64)).astype(np.int64)
+            if n <= _RANDPERM_LOOP_MAX:
+                perm = list(range(n))
                 for i, zi in enumerate(z.tolist()):
                     j = i + zi
                     perm[i], perm[j] = perm[j], perm[i]
-            return np.array(perm, dtype=dtype)
+                return np.array(perm, dtype=dtype)
+            return _apply_swaps(z).astype(dtype, copy=False)
         # Inside-out shuffle with random64 (ATen, n >= uint32 max / 20).
         z = self._raw64(n) % (np.arange(n, dtype=_u64) + _u64(1))
         perm = np.empty(n, dtype=np.int64)
@@ -757,6 +762,45 @@ class Generator:
         for i in range(rows.shape[0]):
             out[i] = np.searchsorted(cum[i].astype(_f64), u[i], side="left")
         return out.reshape(probs.shape[:-1] + (num_samples,))
+
+
+def _apply_swaps(z: np.ndarray) -> np.ndarray:
+    """The permutation left by swapping positions i and t[i] = i + z[i], for i = 0, 1, ...
+
+    Vectorized: before step i, position p >= i holds the value that position k held before
+    step k, for the last step k < i that swapped into p (or p itself if none did). Position i
+    ends with what its swap partner held: that of the previous step with the same target. The
+    "value before step k" links form chains, resolved by pointer jumping.
+    """
+    m = z.size
+    n = m + 1
+    steps = np.arange(m, dtype=np.int64)
+    t = steps + z
+    order = np.argsort(t * n + steps)  # grouped by target, steps ascending (unique keys)
+    ts = t.take(order)
+    same = ts[1:] == ts[:-1]
+    pred = np.full(m, -1, dtype=np.int64)  # previous step with the same target
+    pred[order[1:][same]] = order[:-1][same]
+    last = np.empty(m, dtype=bool)
+    last[-1] = True
+    np.not_equal(ts[1:], ts[:-1], out=last[:-1])
+    tl, ol = ts[last], order[last]  # each target and the last step aiming at it
+    link = np.arange(n, dtype=np.int64)  # value before step k comes from step link[k]
+    before = ol < tl
+    link[tl[before]] = ol[before]
+    own = ~before  # the last step aiming at p is p itself (z = 0): the one before it counts
+    prev = pred.take(ol[own])
+    link[tl[own][prev >= 0]] = prev[prev >= 0]
+    while True:
+        nxt = link.take(link)
+        if np.array_equal(nxt, link):
+            break
+        link = nxt
+    has = pred >= 0
+    out = np.empty(n, dtype=np.int64)
+    out[:m] = np.where(has, link.take(np.where(has, pred, 0)), t)
+    out[m] = link[m]
+    return out
 
 
 def _fma_sum_exact(d: np.float32, lo: np.float32) -> bool:
