@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,6 +50,7 @@ class LibResult:
         nbytes: bytes moved per call (throughput workloads), from the worker.
         version: the library's ``__version__`` as the worker saw it.
         iters: calls per sample chosen by the last worker.
+        other_cpu: per worker, the share of all CPUs that other processes used meanwhile.
     """
 
     label: str
@@ -58,11 +60,19 @@ class LibResult:
     nbytes: int | None = None
     version: str | None = None
     iters: int | None = None
+    other_cpu: list[float] = field(default_factory=list)
 
     @property
     def median_s(self) -> float | None:
         """Median over rounds, or None when no round succeeded."""
         return statistics.median(self.rounds_s) if self.rounds_s else None
+
+    @property
+    def spread(self) -> float | None:
+        """(max - min) / median over rounds: how much fresh processes disagreed."""
+        if len(self.rounds_s) < 2:
+            return None
+        return (max(self.rounds_s) - min(self.rounds_s)) / statistics.median(self.rounds_s)
 
 
 @dataclass
@@ -93,6 +103,18 @@ class Row:
         if self.kind == "throughput":
             return (1.0 / ratio) >= self.target if ratio > 0 else True
         return ratio <= self.target
+
+    @property
+    def spread(self) -> float | None:
+        """The larger round-to-round spread of the two libraries (None with one round)."""
+        spreads = [r.spread for r in self.results if r.spread is not None]
+        return max(spreads) if spreads else None
+
+    @property
+    def other_cpu(self) -> float | None:
+        """The largest share of the CPUs other processes took during any of this row's workers."""
+        shares = [x for r in self.results for x in r.other_cpu]
+        return max(shares) if shares else None
 
 
 def run_worker(name: str, lib: str, quick: bool, timeout: float) -> dict[str, Any]:
@@ -143,7 +165,75 @@ def parse_worker_output(stdout: str, stderr: str, returncode: int) -> dict[str, 
     return {"ok": False, "error": f"worker exited with status {returncode} and no result"}
 
 
-def measure(name: str, libs: tuple[str, str], rounds: int, quick: bool, timeout: float, log) -> Row:
+def _cpu_busy_s() -> float | None:
+    """CPU seconds used by every process on the machine since boot; None without /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 5 or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is inside user already).
+    ticks = [int(x) for x in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class OtherCpu:
+    """Measures the CPU share that processes other than our workers took over an interval.
+
+    Other agents' test runs on a 2-core machine are the main source of noise: torch's
+    intra-op thread pool in particular slows down by 10-100x when its threads are preempted.
+    The share is (all CPU time - our children's CPU time) / (wall time x CPU count).
+    """
+
+    __slots__ = ("_busy", "_children", "_t0")
+
+    def __init__(self) -> None:
+        self._busy = _cpu_busy_s()
+        self._children = _children_cpu_s()
+        self._t0 = time.perf_counter()
+
+    def share(self) -> float | None:
+        """Share of all CPUs used by others since construction (0..1), None off Linux."""
+        busy = _cpu_busy_s()
+        wall = time.perf_counter() - self._t0
+        if busy is None or self._busy is None or wall <= 0:
+            return None
+        ours = _children_cpu_s() - self._children
+        others = max(0.0, (busy - self._busy) - ours)
+        return min(1.0, others / (wall * (os.cpu_count() or 1)))
+
+
+def wait_idle(max_wait: float, log, threshold: float = 0.15) -> None:
+    """Wait (at most ``max_wait`` s) until other processes use less than ``threshold`` of CPUs."""
+    deadline = time.perf_counter() + max_wait
+    while True:
+        probe = OtherCpu()
+        time.sleep(1.0)
+        share = probe.share()
+        if share is None or share < threshold:
+            return
+        if time.perf_counter() >= deadline:
+            log(f"  still {share:.0%} CPU used by others after waiting {max_wait:g} s; going on")
+            return
+
+
+def measure(
+    name: str,
+    libs: tuple[str, str],
+    rounds: int,
+    quick: bool,
+    timeout: float,
+    log,
+    idle_wait: float = 0.0,
+) -> Row:
     """Run workload ``name`` for ``rounds`` rounds, alternating which library goes first."""
     wl = load_workload(name)
     labels = list(libs) if libs[0] != libs[1] else [f"{libs[0]}#1", f"{libs[1]}#2"]
@@ -154,9 +244,15 @@ def measure(name: str, libs: tuple[str, str], rounds: int, quick: bool, timeout:
             res = results[i]
             if res.error is not None:
                 continue  # failures are deterministic enough; don't pay for them again
+            if idle_wait > 0:
+                wait_idle(idle_wait, log)
+            probe = OtherCpu()
             t0 = time.perf_counter()
             out = run_worker(name, res.lib, quick, timeout)
             wall = time.perf_counter() - t0
+            other = probe.share()
+            if other is not None:
+                res.other_cpu.append(other)
             if out.get("ok"):
                 res.rounds_s.append(float(out["median_s"]))
                 res.nbytes = out.get("nbytes", res.nbytes)
@@ -166,7 +262,8 @@ def measure(name: str, libs: tuple[str, str], rounds: int, quick: bool, timeout:
             else:
                 res.error = str(out.get("error") or "unknown error")
                 msg = f"ERROR ({res.error})"
-            log(f"  {name} round {r + 1}/{rounds} {res.label}: {msg}  [{wall:.1f} s]")
+            busy = "" if other is None else f", others used {other:.0%} CPU"
+            log(f"  {name} round {r + 1}/{rounds} {res.label}: {msg}  [{wall:.1f} s{busy}]")
     return Row(
         name=name,
         issue=int(getattr(wl, "ISSUE", 0)),
@@ -215,7 +312,17 @@ def format_table(rows: list[Row]) -> str:
     if not rows:
         return "(no results)"
     labels = [r.label for r in rows[0].results]
-    header = ["workload", "issue", labels[0], labels[1], "ratio", "target", "holds?"]
+    header = [
+        "workload",
+        "issue",
+        labels[0],
+        labels[1],
+        "ratio",
+        "target",
+        "holds?",
+        "spread",
+        "others",
+    ]
     body = []
     for row in rows:
         ratio = row.ratio
@@ -229,11 +336,13 @@ def format_table(rows: list[Row]) -> str:
                 "-" if ratio is None else f"{ratio:.2f}",
                 target_text(row.kind, row.target),
                 "-" if holds is None else ("yes" if holds else "NO"),
+                "-" if row.spread is None else f"{row.spread:.0%}",
+                "-" if row.other_cpu is None else f"{row.other_cpu:.0%}",
             ]
         )
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     # Names left-aligned, numbers right-aligned.
-    align = ["<", "<", ">", ">", ">", "<", "<"]
+    align = ["<", "<", ">", ">", ">", "<", "<", ">", ">"]
 
     def fmt(line: list[str]) -> str:
         return " | ".join(
@@ -253,7 +362,29 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def to_json(rows: list[Row], args: argparse.Namespace, libs: tuple[str, str]) -> dict[str, Any]:
+def load_average() -> float | None:
+    """The 1-minute load average, None where the platform has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def load_note(before: float | None, after: float | None) -> str:
+    """One line on machine load; other processes on the CPUs are the main source of noise."""
+    cpus = os.cpu_count() or 1
+    if before is None:
+        return f"{cpus} CPUs; load average unavailable"
+    text = f"{cpus} CPUs; 1-min load average {before:.2f} before the run, {after:.2f} after"
+    # Before the run none of our workers is running yet, so this load is someone else's.
+    if before >= 0.5:
+        text += "; WARNING: other processes were using the CPUs, expect noisy timings"
+    return text
+
+
+def to_json(
+    rows: list[Row], args: argparse.Namespace, libs: tuple[str, str], loads: tuple
+) -> dict[str, Any]:
     """Everything measured, for ``--json``: per-round medians, errors, verdicts."""
     return {
         "libs": list(libs),
@@ -263,6 +394,8 @@ def to_json(rows: list[Row], args: argparse.Namespace, libs: tuple[str, str]) ->
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
+            "loadavg_before": loads[0],
+            "loadavg_after": loads[1],
         },
         "workloads": [
             {
@@ -273,6 +406,8 @@ def to_json(rows: list[Row], args: argparse.Namespace, libs: tuple[str, str]) ->
                 "description": row.description,
                 "ratio": row.ratio,
                 "holds": row.holds,
+                "spread": row.spread,
+                "other_cpu": row.other_cpu,
                 "results": {
                     res.label: {
                         "lib": res.lib,
@@ -285,6 +420,7 @@ def to_json(rows: list[Row], args: argparse.Namespace, libs: tuple[str, str]) ->
                             res.nbytes / res.median_s / 1e6 if res.nbytes and res.median_s else None
                         ),
                         "error": res.error,
+                        "other_cpu": res.other_cpu,
                     }
                     for res in row.results
                 },
@@ -317,6 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="fresh-process rounds per library (default 3; 1 with --quick)",
     )
     parser.add_argument("--quick", action="store_true", help="short warm-up and samples")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before each worker, wait up to S seconds for other processes to leave the CPUs",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write all results as JSON")
     parser.add_argument("--list", action="store_true", help="list workloads and exit")
     parser.add_argument(
@@ -351,18 +494,23 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     rows: list[Row] = []
+    load_before = load_average()
     interrupted = False
     try:
         for k, name in enumerate(names, 1):
             log(f"[{k}/{len(names)}] {name}")
-            rows.append(measure(name, libs, args.rounds, args.quick, args.timeout, log))
+            rows.append(
+                measure(name, libs, args.rounds, args.quick, args.timeout, log, args.wait_idle)
+            )
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: showing the workloads finished so far")
+    load_after = load_average()
+    print(load_note(load_before, load_after))
     print(format_table(rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(to_json(rows, args, libs), f, indent=2)
+            json.dump(to_json(rows, args, libs, (load_before, load_after)), f, indent=2)
             f.write("\n")
     return 130 if interrupted else 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def _finish(arr, dev, requires_grad):
         if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        _osa(t, "requires_grad", True)
+        t._rg = True
     return t
 
 
@@ -31,7 +32,7 @@ def _dev(device):
     return CPU if device is None else to_device(device)
 
 
-def _size(size):
+def _size(size, name="size"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -39,7 +40,8 @@ def _size(size):
         if isinstance(s, Tensor):
             s = int(s.item())
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"expected a sequence of ints for size, got {s!r}")
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(s).__name__}")
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
                                f"{list(size)}")
@@ -49,10 +51,9 @@ def _size(size):
 
 def _infer_np(data):
     """NumPy array for ``data`` with torch's dtype inference (float -> default dtype)."""
-    if isinstance(data, np.ndarray):
-        if data.dtype == np.float64 or data.dtype.kind != "O":
-            D.from_np(data.dtype)  # raises for unsupported dtypes
-            return data
+    if isinstance(data, np.ndarray) and data.dtype.kind != "O":
+        D.from_np(data.dtype)  # raises for unsupported dtypes (float64 stays float64)
+        return data
     if isinstance(data, np.generic):
         return np.asarray(data)
     if isinstance(data, Tensor):
@@ -62,6 +63,7 @@ def _infer_np(data):
     try:
         arr = np.asarray(data)
     except ValueError as e:
+        _check_ragged(data)
         raise ValueError(f"tensor(): could not build a tensor from the data ({e})") from None
     k = arr.dtype.kind
     if k == "f":
@@ -73,6 +75,23 @@ def _infer_np(data):
     if k == "O" or k == "U":
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     return arr
+
+
+def _check_ragged(data, dim=0):
+    """Raise torch's error for nested sequences of unequal lengths."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    seqs = [isinstance(v, (list, tuple)) for v in data]
+    if any(seqs) and not all(seqs):
+        raise TypeError("not a sequence")
+    if not any(seqs):
+        return
+    n = len(data[0])
+    for v in data:
+        if len(v) != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(v)})")
+    for v in data:
+        _check_ragged(v, dim + 1)
 
 
 def _flatten_tensors(data):
@@ -92,6 +111,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays)."""
     dev = _dev(device)
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "lamina.tensor(sourceTensor).", UserWarning, stacklevel=2)
         arr = backend(data._device).to_numpy(data._data).copy()
     else:
         arr = np.array(_infer_np(data), copy=True)
@@ -126,9 +149,9 @@ def _dtype_or_default(dtype):
     return D.get_default_dtype().np if dtype is None else D.to_dtype(dtype).np
 
 
-def _fill(size, value, dtype, device, requires_grad, fn):
+def _fill(size, value, dtype, device, requires_grad, fn, name="zeros"):
     dev = _dev(device)
-    shape = _size(size)
+    shape = _size(size, name)
     npd = _dtype_or_default(dtype)
     xp = backend(dev).xp
     return _finish_dev(fn(xp, shape, npd, value), dev, requires_grad)
@@ -140,7 +163,7 @@ def _finish_dev(arr, dev, requires_grad):
         if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        _osa(t, "requires_grad", True)
+        t._rg = True
     return t
 
 
@@ -149,13 +172,14 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d))
+    return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d), "ones")
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False):
     # zero-filled: uninitialized memory would make results depend on garbage
-    return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
+    return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d),
+                 "empty")
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -213,7 +237,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         if builtins.all(isinstance(v, (int, np.integer)) for v in vals):
             npd = np.int64
@@ -231,7 +255,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, dev, requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Deprecated torch.range: inclusive end, float result."""
     if end is None:
         start, end = 0, start
@@ -265,16 +289,25 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 # ---------------------------------------------------------------------- random
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
 def _gen(dev, generator):
     from ._rng import generator_for
 
     return generator_for(dev, generator)
 
 
-def _rand_common(size, dtype, device, requires_grad, generator, draw):
+def _rand_common(size, dtype, device, requires_grad, generator, draw, name="rand"):
     dev = _dev(device)
-    shape = _size(size)
+    shape = _size(size, name)
     npd = _dtype_or_default(dtype)
+    if np.dtype(npd).kind != "f":
+        kernel = "check_uniform_bounds" if name == "rand" else "normal_kernel_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_SCALAR_NAMES[np.dtype(npd).name]}'")
     arr = draw(_gen(dev, generator), shape, npd)
     return _finish_dev(arr, dev, requires_grad)
 
@@ -288,7 +321,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     return _rand_common(size, dtype, device, requires_grad, generator,
-                        lambda g, s, d: g._normal(s, 0.0, 1.0, d))
+                        lambda g, s, d: g._normal(s, 0.0, 1.0, d), "randn")
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,

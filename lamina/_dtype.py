@@ -173,7 +173,7 @@ class finfo:
         self.min = builtins_float(f.min)
         self.tiny = builtins_float(f.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = builtins_float(f.resolution)
+        self.resolution = 10.0 ** -builtins_int(f.precision)  # torch: a decimal power, not NumPy's
         self.dtype = d.name
 
     def __repr__(self):

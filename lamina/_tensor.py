@@ -9,6 +9,7 @@ from ._device import CPU, backend, device, to_device
 from .autograd.grad_mode import STATE
 
 _FROM_NP = D._FROM_NP
+_FLOAT_ONLY = "only Tensors of floating point and complex dtype can require gradients"
 
 
 class Size(tuple):
@@ -46,8 +47,22 @@ class Tensor:
     float tensor); prefer ``lamina.tensor(data)``.
     """
 
-    __slots__ = ("_data", "_device", "requires_grad", "grad", "grad_fn", "_out", "_vc", "_hooks",
-                 "_base", "__weakref__")
+    # _vc: the version counter, a 1-element list shared by a tensor and its views;
+    # _base / _view_fn: for a view, the tensor it views and a function mapping the base's
+    # array to this view's array (lets an in-place op on the view rewrite the base's history)
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_data",
+        "_device",
+        "_grad",
+        "_hooks",
+        "_out",
+        "_rg",
+        "_vc",
+        "_view_fn",
+        "grad_fn",
+    )
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected dunder
 
     def __new__(cls, *args, device=None, dtype=None):
@@ -166,11 +181,9 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        if self._data.ndim > 2:
-            from .ops.shape import permute
+        from .ops.shape import permute
 
-            return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
-        return self.t()
+        return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
@@ -225,7 +238,7 @@ class Tensor:
     def __bool__(self) -> bool:
         a = self._data
         if a.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(a.reshape(()))
 
     def __float__(self) -> float:
@@ -257,7 +270,7 @@ class Tensor:
         if self._device.type != "cpu":
             suffixes.append(f"device='{self._device}'")
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.op.node_name}>")
+            suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         return format_tensor(self._numpy_view(), self.dtype.name, suffixes,
@@ -290,6 +303,13 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        if gradient is None and inputs is None and not create_graph and self._rg \
+                and self._data.size == 1:
+            # the common `loss.backward()`: skip the general argument handling
+            d = self._data
+            b = self._device._backend or backend(self._device)
+            _engine().run_backward([(self, b.xp.ones(d.shape, d.dtype))], bool(retain_graph))
+            return
         from .autograd import backward as _bw
 
         _bw(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -301,28 +321,47 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "f":
+            # (torch's method and attribute paths word this differently)
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = bool(requires_grad) or self.grad_fn is not None
         return self
 
-    def __setattr__(self, name, value):
-        if name == "requires_grad":
-            g = getattr(self, "grad_fn", None)
-            if g is not None and not value:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to use "
-                    "a computed variable in a subgraph that doesn't require differentiation use "
-                    "var_no_grad = var.detach().")
-            if value and hasattr(self, "_data") and self._data.dtype.kind != "f":
-                raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        elif name == "grad" and value is not None:
+    # requires_grad and grad are validated on assignment; the values live in slots _rg, _grad
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(_FLOAT_ONLY)
+        self._rg = bool(value)
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: expected "
-                                   f"{tuple(self._data.shape)}, got {tuple(value._data.shape)}")
-        object.__setattr__(self, name, value)
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._data.shape)}' to a tensor of size "
+                                   f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -344,10 +383,11 @@ class Tensor:
             if t is not None:
                 gd = g._data.copy()
                 if t.grad is None:
-                    object.__setattr__(t, "grad", _make(gd, t._device))
+                    t._grad = _make(gd, t._device)
                 else:
                     t.grad._data += gd
 
+        hook._retains_grad = True  # runs after the user's hooks (torch 2's order)
         self.grad_fn._add_pre_hook(self._out, hook)
 
     @property
@@ -377,7 +417,7 @@ class Tensor:
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         object.__setattr__(self, "grad_fn", None)
-        object.__setattr__(self, "requires_grad", False)
+        self._rg = False
         return self
 
     # ------------------------------------------------------------------ devices and dtypes
@@ -491,30 +531,31 @@ class _Storage:
 
 
 def _init(t, data, dev, requires_grad):
-    _osa = object.__setattr__
-    _osa(t, "_data", data)
-    _osa(t, "_device", dev)
-    _osa(t, "requires_grad", requires_grad)
-    _osa(t, "grad", None)
-    _osa(t, "grad_fn", None)
-    _osa(t, "_out", 0)
-    _osa(t, "_vc", [0])
-    _osa(t, "_hooks", None)
-    _osa(t, "_base", None)
+    t._data = data
+    t._device = dev
+    t._rg = requires_grad
+    t._grad = None
+    t.grad_fn = None
+    t._out = 0
+    t._vc = [0]
+    t._hooks = None
+    t._base = None
+    t._view_fn = None
 
 
 def _make(data, dev=CPU, requires_grad=False, grad_fn=None, out=0):
     """Wrap a backend array (internal; no copy, no checks)."""
     t = _new(Tensor)
-    _osa(t, "_data", data)
-    _osa(t, "_device", dev)
-    _osa(t, "requires_grad", requires_grad)
-    _osa(t, "grad", None)
-    _osa(t, "grad_fn", grad_fn)
-    _osa(t, "_out", out)
-    _osa(t, "_vc", [0])
-    _osa(t, "_hooks", None)
-    _osa(t, "_base", None)
+    t._data = data
+    t._device = dev
+    t._rg = requires_grad
+    t._grad = None
+    t.grad_fn = grad_fn
+    t._out = out
+    t._vc = [0]
+    t._hooks = None
+    t._base = None
+    t._view_fn = None
     return t
 
 
@@ -530,7 +571,7 @@ def _rebuild(arr, dev, requires_grad):
     d = to_device(dev)
     t = _make(backend(d).from_numpy(_np.array(arr)), d)
     if requires_grad:
-        _osa(t, "requires_grad", True)
+        t._rg = True
     return t
 
 
@@ -596,6 +637,18 @@ def _to(t: Tensor, dev, dt, copy: bool) -> Tensor:
     if copy:
         return t.clone()
     return t
+
+
+_ENGINE = []
+
+
+def _engine():
+    """The autograd engine module (imported on first use: it imports this module)."""
+    if not _ENGINE:
+        from .autograd import engine
+
+        _ENGINE.append(engine)
+    return _ENGINE[0]
 
 
 def _install_methods(*modules):

@@ -19,6 +19,7 @@ def is_available() -> bool:
 
 
 def device_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy or without a driver)."""
     cp = _cupy()
     if cp is None:
         return 0
@@ -29,27 +30,53 @@ def device_count() -> int:
 
 
 def current_device() -> int:
+    """The index of the current GPU (what ``'cuda'`` without an index means)."""
     return _current
 
 
-def set_device(device) -> None:
-    global _current
-    from ._device import device as _dev
+def _index(device, where: str) -> int:
+    """The GPU index of None (current), an int, 'cuda:N' or a cuda lamina.device."""
+    if device is None:
+        return _current
+    if isinstance(device, int) and not isinstance(device, bool):
+        idx = device
+    else:
+        from ._device import device as _dev
 
-    d = _dev(device) if not isinstance(device, int) else _dev("cuda", device)
-    if d.type != "cuda":
-        raise ValueError(f"Expected a cuda device, but got: {d}")
-    _current = d.index or 0
+        d = _dev(device)
+        if d.type != "cuda":
+            raise ValueError(f"{where}: Expected a cuda device, but got: {d}")
+        idx = _current if d.index is None else d.index
+    if idx < 0:
+        raise ValueError(f"{where}: device index must be >= 0, got {idx}")
+    return idx
+
+
+def _require(where: str, idx: int | None = None) -> None:
+    n = device_count()
+    if n == 0:
+        raise RuntimeError(f"{where}: no CUDA GPU is available (lamina's cuda device needs CuPy "
+                           f"and an NVIDIA GPU: pip install 'lamina[cuda]')")
+    if idx is not None and idx >= n:
+        raise RuntimeError(f"{where}: CUDA error: invalid device ordinal; expected a device "
+                           f"index below {n}, got {idx}")
+
+
+def set_device(device) -> None:
+    """Make ``device`` the current GPU: ``'cuda'`` / ``.cuda()`` without an index use it."""
+    global _current
+    idx = _index(device, "lamina.cuda.set_device")
+    _require("lamina.cuda.set_device", idx)
+    _current = idx
 
 
 def synchronize(device=None) -> None:
-    if not is_available():
-        raise RuntimeError("lamina.cuda.synchronize(): no CUDA GPU is available (CuPy missing or "
-                           "no device)")
+    """Wait for all work queued on ``device`` (default: the current GPU)."""
+    idx = _index(device, "lamina.cuda.synchronize")
+    _require("lamina.cuda.synchronize", idx)
     from ._backends.cupy_backend import get
 
-    get(_current if device is None else (device if isinstance(device, int) else
-                                          (device.index or 0))).synchronize()
+    get(idx).synchronize()
 
 
 def manual_seed(seed: int) -> None:
@@ -66,11 +93,11 @@ def manual_seed_all(seed: int) -> None:
 
 
 def get_device_name(device=None) -> str:
-    cp = _cupy()
-    if cp is None or not is_available():
-        raise RuntimeError("no CUDA GPU is available")
-    idx = _current if device is None else (device if isinstance(device, int) else device.index or 0)
-    return cp.cuda.runtime.getDeviceProperties(idx)["name"].decode()
+    """The GPU's name, e.g. ``'NVIDIA H100 80GB HBM3'``."""
+    idx = _index(device, "lamina.cuda.get_device_name")
+    _require("lamina.cuda.get_device_name", idx)
+    name = _cupy().cuda.runtime.getDeviceProperties(idx)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def empty_cache() -> None:

@@ -14,36 +14,38 @@ The cpu generator reproduces PyTorch's CPU generator (``torch.Generator()``, ATe
 * the double-precision Box-Muller cache of ``normal`` (ATen keeps the second sample of a pair
   for the next call of the scalar path) is part of the state, as in torch.
 
-Verified bit-identical against torch 2.13 (x86-64, AVX2 kernels; tests/test_random.py):
+Verified bit-identical against torch 2.13 on x86-64 with AVX2 (tests/test_random.py):
 
-* ``rand``/``uniform_(a, b)`` for float32, float64 (and float16);
-* ``randn``/``normal_(mean, std)`` for float32 and float64, both the scalar path
-  (fewer than 16 elements, cached pairs) and the 16-wide path (>= 16 elements; for float32 an
-  emulation of ATen's AVX2 ``log256_ps``/``sincos256_ps`` with the FMAs GCC fuses);
-* ``randint``/``random_(low, high)`` (32- and 64-bit ranges), ``randperm`` (n < 214748364),
-  ``bernoulli(p_tensor)`` (float32 and float64 probabilities), ``bernoulli_(p)`` and dropout
-  masks, ``exponential_``, ``multinomial`` with and without replacement;
+* ``rand``/``uniform_(a, b)`` for float32, float64 and float16 (ATen's fused
+  ``x * (to - from) + from``, and its mapping of a value rounded up to ``to`` back to ``from``);
+* ``randn``/``normal_(mean, std)`` for float32, float64 and float16, both the scalar path
+  (fewer than 16 elements, Box-Muller pairs whose second sample is cached across calls) and
+  the 16-wide path (float32: an emulation of ATen's AVX2 ``log256_ps``/``sincos256_ps`` with
+  the FMAs GCC contracts, checked against torch for all 2**24 possible uniforms);
+* ``randint``/``random_(low, high)`` (random64() from a range of 2**28 on, ATen's bound
+  narrowing for floating dtypes), ``random_()``, ``randperm`` (n < 214748364),
+  ``bernoulli(p_tensor)`` (24-bit draws for float32 p, 53-bit for float64 p), ``bernoulli_(p)``
+  and dropout masks, ``exponential_``, ``multinomial`` with and without replacement;
 * ``get_state``/``set_state`` bytes, ``initial_seed``, and ``Generator()``'s default seed
   67280421310721. (The default generator itself starts from a non-deterministic seed, as in
   torch 2.13.)
 
-Not bit-identical (statistically correct, same stream consumption):
+Not bit-identical (statistically correct, same consumption of the stream):
 
-* ``normal`` for float16 with 16 or more elements (computed in float32, then rounded);
-* float32 ``normal`` with >= 16 elements on a CPU without AVX2 (torch then uses libm's
-  ``logf``/``cosf`` instead of its AVX2 polynomials; lamina always follows the AVX2 kernel,
-  which torch also uses on AVX-512 machines);
-* float64 ``normal`` relies on NumPy's ``log``/``sin``/``cos`` agreeing with glibc's to the last
-  bit (true on the machines tested; NumPy's AVX-512 float64 routines could differ by one ulp);
+* on a CPU without AVX2 torch runs its DEFAULT kernels: float32 ``uniform_`` with general
+  bounds is then not fused and float32 ``normal`` with >= 16 elements uses libm's ``logf``/
+  ``cosf``; lamina always follows the AVX2 kernels (which torch also runs on AVX-512 CPUs);
+* float64 ``normal`` with >= 16 elements relies on NumPy's ``log``/``sin``/``cos`` agreeing
+  with glibc's to the last bit (true where tested; NumPy's AVX-512 float64 routines might not);
 * ``bernoulli_(p)`` with a float ``p`` on an *Intel* CPU: torch built with MKL then samples
-  with MKL's VSL stream (seeded from one 32-bit draw) instead of MT19937; lamina follows torch's
+  from MKL's VSL stream (seeded with one 32-bit draw) instead of MT19937; lamina follows the
   default (AMD / non-MKL) kernel everywhere;
-* ``randperm(n)`` for ``n >= 214748364`` follows torch's 64-bit inside-out algorithm but runs
-  a Python loop (slow, and needs gigabytes in either library);
-* ``normal_``/``uniform_`` applied to a *non-contiguous* tensor: torch then switches to its
-  scalar path and strided order; lamina's in-place methods fill a contiguous block;
-* cuda generators delegate to CuPy (Philox) and make no attempt at parity with torch's CUDA
-  generator.
+* ``randperm(n)`` for ``n >= 214748364`` follows ATen's 64-bit inside-out shuffle but as a
+  Python loop (slow; torch needs gigabytes there too);
+* ``normal_``/``uniform_`` of a *non-contiguous* tensor: torch then takes its scalar path in
+  strided order, while lamina's in-place methods fill a contiguous block;
+* cuda generators delegate to CuPy (Philox, reseeded per call from seed and call counter) and
+  make no attempt at parity with torch's CUDA generator.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -76,6 +79,8 @@ _M21 = np.uint64(0x1FFFFF)
 _S32 = np.uint64(32)
 _TWO_M24 = np.float32(2.0**-24)
 _TWO_M53 = 2.0**-53
+_CHUNK = 1 << 15  # elements per block of the emulated-FMA paths (temporaries stay in cache)
+_CHUNK_ROWS = _CHUNK // 16
 
 # The CPUGeneratorImplState struct (aten/src/ATen/CPUGeneratorImpl.cpp), byte for byte.
 _STATE_DTYPE = np.dtype({
@@ -90,7 +95,7 @@ _STATE_DTYPE = np.dtype({
 
 def _seed_value(seed, where: str = "manual_seed") -> int:
     """A seed as torch stores it: an int in [-2**63, 2**64), negatives taken modulo 2**64."""
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+    if not hasattr(seed, "__index__"):
         raise RuntimeError(f"{where} expected a long, but got {type(seed).__name__}")
     seed = seed.__index__()
     if not -(1 << 63) <= seed < _U64:
@@ -106,6 +111,13 @@ def _nondeterministic_seed() -> int:
 def _as_np_dtype(dtype):
     np_dtype = getattr(dtype, "np", None)  # a lamina.dtype carries its numpy dtype
     return np.dtype(np_dtype if np_dtype is not None else dtype)
+
+
+def _cast(x: np.ndarray, dtype) -> np.ndarray:
+    """``static_cast<scalar_t>`` of doubles/int64s: half goes through float, as in C++."""
+    if dtype == np.float16:
+        x = x.astype(_f32)
+    return x.astype(dtype, copy=False)
 
 
 def _numel(shape) -> int:
@@ -144,6 +156,19 @@ def _fma32(a, b, c):
         rm = np.where((err < 0) & (rm > tm), np.nextafter(rm, _f32(-np.inf)), rm)
         r[idx] = rm
     return r
+
+
+def _fma32_box_muller(a, b, c):
+    """float32 ``a * b + c`` rounded through float64, for the Box-Muller kernels only.
+
+    Double rounding never bites there: their inputs are functions of one 24-bit uniform, and
+    enumerating all 2**24 of them shows that, in every FMA of ``_log256`` and ``_sincos256``,
+    the float64 sum is either exact or not on a float32 midpoint (tests/test_random.py checks
+    a subset of that enumeration against ``_fma32``).
+    """
+    t = np.multiply(a, b, dtype=_f64)
+    t += c
+    return t.astype(_f32)
 
 
 def _split(x):
@@ -193,6 +218,9 @@ _DP3 = _f32(-3.77489497744594108e-8)
 _SIN_P = [_f32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
 _COS_P = [_f32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003,
                             4.166664568298827E-002)]
+_LOG_P64 = [float(p) for p in _LOG_P]  # the same float32 values, as Python floats
+_SIN_P64 = [float(p) for p in _SIN_P]
+_COS_P64 = [float(p) for p in _COS_P]
 _FOPI = _f32(1.27323954473516)
 _TWO_PI_F = _f32(2.0 * math.pi)
 _ONE = _f32(1.0)
@@ -207,44 +235,57 @@ def _log256(x):
     x = ((xi & ~0x7F800000) | 0x3F000000).view(_f32)  # mantissa in [0.5, 1)
     mask = x < _SQRTHF
     x = np.where(mask, x + x, x) - _ONE  # (x - 1) + (x if x < SQRTHF) is exact either way
-    e -= mask.astype(_f32)
+    e -= mask
     z = x * x
-    y = np.full_like(x, _LOG_P[0])
-    for p in _LOG_P[1:]:
-        y = _fma32(y, x, p)
-    y = y * x
-    y = _fma32(y, z, e * _LOG_Q1)
-    y = y - z * _HALF
-    x = x + y
-    return x + e * _LOG_Q2  # e * q2 is exact, so its FMA needs no emulation
+    # Horner with FMAs: each step's float64 sum rounded once to float32 (see
+    # _fma32_box_muller for why that is exact here), x kept in float64 across the steps
+    x64 = x.astype(_f64)
+    t = x64 * _LOG_P64[0]
+    t += _LOG_P64[1]
+    for p in _LOG_P64[2:]:
+        t = t.astype(_f32).astype(_f64)
+        t *= x64
+        t += p
+    y = t.astype(_f32) * x
+    y = _fma32_box_muller(y, z, e * _LOG_Q1)
+    y -= z * _HALF
+    x += y
+    x += e * _LOG_Q2  # e * q2 is exact, so its FMA needs no emulation
+    return x
+
+
+def _poly2(z, z64, coefs):
+    """fma(fma(c0, z, c1), z, c2) in float32, then times z."""
+    t = z64 * coefs[0]
+    t += coefs[1]
+    t = t.astype(_f32).astype(_f64)
+    t *= z64
+    t += coefs[2]
+    return t.astype(_f32) * z
 
 
 def _sincos256(x):
     """sincos256_ps for x >= 0; returns (sin, cos)."""
     j = (x * _FOPI).astype(np.int32)
-    j = (j + 1) & ~1
+    j += 1
+    j &= ~1
     y = j.astype(_f32)
-    swap_sin = (j & 4) != 0
+    sin_sign = (j & 4) << 29  # the sign bits that sincos256_ps xors in
+    cos_sign = (~(j - 2) & 4) << 29
     poly = (j & 2) == 0
-    cos_neg = (~(j - 2) & 4) != 0
     x = x + y * _DP1  # y * DP1 and y * DP2 are exact: fused or not, the same
-    x = x + y * _DP2
-    x = _fma32(y, _DP3, x)
+    x += y * _DP2
+    x = _fma32_box_muller(y, _DP3, x)
     z = x * x
-    yc = _fma32(np.full_like(x, _COS_P[0]), z, _COS_P[1])
-    yc = _fma32(yc, z, _COS_P[2])
-    yc = yc * z
-    yc = _fma32(yc, z, -(z * _HALF))
+    z64 = z.astype(_f64)
+    yc = _fma32_box_muller(_poly2(z, z64, _COS_P64), z, -(z * _HALF))
     yc += _ONE
-    ys = _fma32(np.full_like(x, _SIN_P[0]), z, _SIN_P[1])
-    ys = _fma32(ys, z, _SIN_P[2])
-    ys = ys * z
-    ys = _fma32(ys, x, x)
-    s = np.where(poly, ys, yc)
-    c = np.where(poly, yc, ys)
-    np.negative(s, out=s, where=swap_sin)
-    np.negative(c, out=c, where=cos_neg)
-    return s, c
+    ys = _fma32_box_muller(_poly2(z, z64, _SIN_P64), x, x)
+    s = np.where(poly, ys, yc).view(np.int32)
+    c = np.where(poly, yc, ys).view(np.int32)
+    s ^= sin_sign
+    c ^= cos_sign
+    return s.view(_f32), c.view(_f32)
 
 
 def _affine32(v, mean, std):
@@ -262,7 +303,13 @@ def _affine64(v, mean: float, std: float):
         return v + mean
     if mean == 0:
         return v * std + mean
-    return _fma64(v, std, mean)
+    if v.size <= _CHUNK:
+        return _fma64(v, std, mean)
+    flat = v.reshape(-1)
+    out = np.empty_like(flat)
+    for i in range(0, flat.size, _CHUNK):  # blocks that keep the temporaries in cache
+        out[i:i + _CHUNK] = _fma64(flat[i:i + _CHUNK], std, mean)
+    return out.reshape(v.shape)
 
 
 def _box_muller16_f32(u, mean: float, std: float):
@@ -284,9 +331,6 @@ def _box_muller16_f64(u, mean: float, std: float):
     out[:, :8] = _affine64(radius * np.cos(theta), mean, std)
     out[:, 8:] = _affine64(radius * np.sin(theta), mean, std)
     return out
-
-
-_CHUNK_ROWS = 4096  # rows of 16 per block: keeps the temporaries of the float32 path in cache
 
 
 def _normal_rows(u, fn, mean, std):
@@ -502,7 +546,7 @@ class Generator:
             x = self._uniform_f32(n, _f32(low), _f32(high))
         # ATen: a value that rounded up to `to` becomes `from`, keeping [from, to)
         top = dtype.type(high)
-        if x.size and x.max() == top:
+        if x.size and not (low == 0 and high == 1 and dtype != np.float16) and x.max() == top:
             x[x == top] = dtype.type(low)
         return x.reshape(shape)
 
@@ -535,7 +579,7 @@ class Generator:
             return self._cuda.normal(shape, mean, std, dtype)
         n = _numel(shape)
         if n < 16:
-            return self._normal_scalar(n, mean, std).astype(dtype).reshape(shape)
+            return _cast(self._normal_scalar(n, mean, std), dtype).reshape(shape)
         full = n - n % 16
         if dtype == np.float16:
             # Half: each block of 16 float uniforms is transformed in a float buffer and
@@ -588,7 +632,21 @@ class Generator:
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                                f"from={low} >= to={high}")
+        if dtype.kind == "f" and high - low < _U64:
+            # ATen narrows the bounds so that no value rounds outside [from, to) in dtype
+            low, high = _update_from(low, dtype), _update_to(high, dtype)
+            if low >= high:
+                raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than "
+                                   f"'to' casted to dtype, but got from={low} >= to={high}")
         _check_int_bounds(low, high, dtype)
+        if dtype.kind == "f":
+            digits = int(np.finfo(dtype).nmant) + 1
+            for name, v in (("from", low), ("to - 1", high - 1)):
+                if not -(1 << digits) <= v <= (1 << digits):
+                    warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                                  f"precision limitations {dtype} can support discrete uniform "
+                                  f"distribution only within this range.", UserWarning,
+                                  stacklevel=3)
         if self._cuda is not None:
             return self._cuda.randint(low, high, shape, dtype)
         n = _numel(shape)
@@ -596,11 +654,12 @@ class Generator:
         if rng >= _U64:  # [-2**63, 2**63): the full 64-bit range, random64 as is
             v = self._raw64(n).view(np.int64)
         else:
-            wide = rng >= (1 << 32) and dtype in (np.int64, np.float64, np.float32)
-            v = self._raw64(n) if wide else self._raw(n)
+            # ATen (outside fbcode) takes random64() from a range of 2**28 on, to keep the
+            # modulo bias small, for every dtype
+            v = self._raw64(n) if rng >= (1 << 28) else self._raw(n)
             v = (v % _u64(rng)).astype(np.int64)
             v += np.int64(low)  # wraps like ATen's uint64 sum cast to int64
-        return v.astype(dtype, copy=False).reshape(shape)
+        return _cast(v, dtype).reshape(shape)
 
     def _random(self, shape, dtype):
         """``Tensor.random_()`` without bounds: [0, 2**mantissa] for floats, [0, max] else."""
@@ -650,13 +709,13 @@ class Generator:
                     perm[i], perm[j] = perm[j], perm[i]
                 return np.array(perm, dtype=dtype)
             return _apply_swaps(z).astype(dtype, copy=False)
-        # Inside-out shuffle with random64 (ATen, n >= uint32 max / 20).
+        # ATen's inside-out shuffle with random64() for n >= uint32 max / 20 (slow here)
         z = self._raw64(n) % (np.arange(n, dtype=_u64) + _u64(1))
-        perm = np.empty(n, dtype=np.int64)
+        perm = list(range(n))
         for i, zi in enumerate(z.tolist()):
             perm[i] = perm[zi]
             perm[zi] = i
-        return perm.astype(dtype, copy=False)
+        return np.array(perm, dtype=dtype)
 
     def _bernoulli(self, p, dtype):
         """``torch.bernoulli(p)`` / ``Tensor.bernoulli_(p_tensor)``: one draw per element of p.
@@ -666,7 +725,7 @@ class Generator:
         ``bernoulli_(float)`` and gives a 0-d array.
         """
         dtype = _as_np_dtype(dtype)
-        if isinstance(p, (int, float)) and not isinstance(p, bool):
+        if isinstance(p, (int, float, np.generic)):  # a number, not a tensor of them
             return self._bernoulli_shape((), p, dtype)
         if self._cuda is None:
             p = np.asarray(p)
@@ -710,7 +769,7 @@ class Generator:
         if self._cuda is not None:
             return self._cuda.exponential(shape, lambd, dtype)
         u = self._uniform53(_numel(shape))
-        return (-1.0 / lambd * np.log1p(-u)).astype(dtype).reshape(shape)
+        return _cast(-1.0 / lambd * np.log1p(-u), dtype).reshape(shape)
 
     def _multinomial(self, probs, num_samples, replacement=False):
         """``torch.multinomial(probs, num_samples, replacement)``: an int64 index array.
@@ -719,7 +778,7 @@ class Generator:
         and takes the top-k of ``probs / q``; with replacement it inverts the normalized
         cumulative sum with one 53-bit uniform per sample, row after row.
         """
-        xp = np if self._cuda is None else self._cuda.xp
+        xp = np if self._cuda is None else self._cuda.ensure()
         if self._cuda is None:
             probs = np.asarray(probs)
         num_samples = int(num_samples)
@@ -737,7 +796,9 @@ class Generator:
                                f"replacement; expected at most {n_cat}, got {num_samples}")
         if n_cat > (1 << 24):
             raise RuntimeError("number of categories cannot exceed 2^24")
-        if probs.size == 0:
+        if n_cat == 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if probs.size == 0:  # no rows
             return xp.empty(probs.shape[:-1] + (num_samples,), dtype=np.int64)
         if not bool(xp.isfinite(probs).all()) or bool((probs < 0).any()):
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
@@ -815,20 +876,39 @@ def _fma_sum_exact(d: np.float32, lo: np.float32) -> bool:
     return top - q <= 53
 
 
+def _update_from(low: int, dtype) -> int:
+    """ATen's update_from: the smallest ``from`` whose successor survives the dtype cast."""
+    up = int(dtype.type(low + 1))
+    if up < low:
+        n = max(abs(low + 1).bit_length() - 1, 0)
+        low = up + (1 << (n - (np.finfo(dtype).nmant + 1) + 1))
+    return low
+
+
+def _update_to(high: int, dtype) -> int:
+    """ATen's update_to: the largest ``to`` whose predecessor stays below it after the cast."""
+    down = int(dtype.type(high - 1))
+    if down >= high:
+        n = max(abs(high - 1).bit_length() - 1, 0)
+        high = down - (1 << (n - (np.finfo(dtype).nmant + 1) + 1))
+    return high
+
+
 def _check_int_bounds(low: int, high: int, dtype) -> None:
+    """ATen's check_from_to_in_range (the full int64 range is checked by the caller)."""
     if dtype == np.bool_:
         lo, hi = 0, 1
     elif dtype.kind in "iu":
         info = np.iinfo(dtype)
         lo, hi = int(info.min), int(info.max)
     else:
-        digits = np.finfo(dtype).nmant + 1
-        lo, hi = -(1 << digits), 1 << digits
-        if dtype == _f64 or dtype == _f32:  # int64-backed ranges in ATen
-            lo, hi = -(1 << 63), (1 << 63) - 1
-    if low < lo or high - 1 > hi:
-        raise RuntimeError(f"random_ expects 'from' and 'to' - 1 to be in the range of {dtype}; "
-                           f"expected [{lo}, {hi}], got from={low}, to - 1={high - 1}")
+        info = np.finfo(dtype)
+        lo, hi = float(info.min), float(info.max)
+    if high - low >= _U64:
+        return
+    if not lo <= low <= hi or not lo <= high - 1 <= hi:
+        raise RuntimeError(f"random_: 'from' and 'to' - 1 must be in the range of {dtype}; "
+                           f"expected [{lo:g}, {hi:g}], got from={low}, to - 1={high - 1}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -851,13 +931,12 @@ class _CudaEngine:
         self.seed = seed
         self.counter = counter
 
-    def _stream(self):
-        """CuPy's RandomState (created on first use) seeded for this call."""
+    def ensure(self):
+        """Import CuPy and create the RandomState on first use; returns the array module."""
         if self._rs is None:
             from ._backends.cupy_backend import get
 
             b = get(self.index)
-            self.xp = b.xp
             self._dev = b.xp.cuda.Device(self.index)
             curand = getattr(b.xp.cuda, "curand", None)
             if curand is None:
@@ -865,6 +944,12 @@ class _CudaEngine:
             with self._dev:
                 self._rs = b.xp.random.RandomState(
                     0, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+            self.xp = b.xp
+        return self.xp
+
+    def _stream(self):
+        """The RandomState, seeded for this call from (seed, call counter)."""
+        self.ensure()
         self._rs.seed(_splitmix64(self.seed ^ _splitmix64(self.counter)) >> 1)  # < 2**63
         self.counter += 1
         return self._rs

@@ -51,7 +51,14 @@ class CupyBackend:
             return self.xp.asarray(a)
 
     def scatter_add(self, target, index, values):
-        self.xp.add.at(target, index, values)
+        """target[index] += values with repeated indices summed (numpy.add.at semantics)."""
+        at = getattr(self.xp.add, "at", None)  # ufunc.at exists from CuPy 13
+        if at is not None:
+            at(target, index, values)
+            return
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
 
     def synchronize(self):
         self.xp.cuda.Device(self.index).synchronize()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from .._tensor import _make
 from .graph import _FREED, _SECOND_BACKWARD, Node
 
 
 def _check_versions(node):
-    for vc, v, arr, where in node._versions:
+    for vc, v, arr, who in node._versions:
         if vc[0] != v:
             from .._tensor import _type_str
 
-            what = "" if where is None else f", which is output {where[1]} of {where[0]},"
+            if who.__class__ is tuple:
+                src, k = who
+            else:  # a saved input: torch names the op that produced it, as it is now
+                src, k = who.grad_fn, who._out
+            what = "" if src is None else f", which is output {k} of {_op_name(src)},"
             shape = list(arr.shape)
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
@@ -20,16 +25,17 @@ def _check_versions(node):
                 f"(e.g. x = x + 1 instead of x += 1), or clone() the tensor before changing it.")
 
 
-def _fresh(g, given, kept):
-    """True when array g may be kept as a leaf's .grad: not a view, not an upstream buffer
-    (``given``: the grads that flowed into the node), not already kept for another leaf."""
-    if g.base is not None or not g.flags.writeable or id(g) in kept:
-        return False
-    if given is not None:
-        for x in given:
-            if x is g:
-                return False
-    return True
+def _op_name(node) -> str:
+    """'Exp' for an ExpBackward0 node, as torch's message names the forward op."""
+    if isinstance(node, type):  # a node class (recorded for an op's own output)
+        from .graph import _TORCH_NS
+
+        n = node.__name__
+        n = "torch::autograd::" + n if n in _TORCH_NS else n
+    else:
+        n = node.name()
+    i = n.rfind("Backward")
+    return n[:i] if i > 0 else n
 
 
 def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
@@ -38,8 +44,6 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
     With ``accumulate`` the leaves' ``.grad`` are updated; otherwise (autograd.grad) the
     gradients of ``inputs`` are returned and no ``.grad`` changes.
     """
-    from .._tensor import _make
-
     # 1. dependency counts over the reachable graph, with an explicit stack (no recursion)
     deps: dict = {}
     stack = []
@@ -48,16 +52,18 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
         if g is not None and g not in deps:
             deps[g] = 0
             stack.append(g)
+    pop = stack.pop
+    push = stack.append
     while stack:
-        n = stack.pop()
-        for e in n.next:
-            if e is not None and e.__class__ is tuple:
+        for e in pop().next:
+            if e.__class__ is tuple:
                 m = e[0]
-                if m in deps:
-                    deps[m] += 1
-                else:
+                c = deps.get(m)
+                if c is None:
                     deps[m] = 1
-                    stack.append(m)
+                    push(m)
+                else:
+                    deps[m] = c + 1
 
     captured = None
     capture_nodes = None
@@ -78,60 +84,68 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
             continue
         _add_grad(buf, n, t._out, g)
 
-    ready = [n for n in buf if deps.get(n, 0) == 0]
+    ready = [n for n in buf if deps[n] == 0]
+    pop_ready = ready.pop
+    push_ready = ready.append
     # 3. process nodes when all their gradients have arrived
     while ready:
-        n = ready.pop()
+        n = pop_ready()
         gs = buf.pop(n)
         n_out = n.n_out
-        if n_out == 1:
-            gl = [gs]
-        else:
-            gl = gs
         if n._pre_hooks:
-            gl = _run_pre_hooks(n, gl, _make)
+            gl = _run_pre_hooks(n, [gs] if n_out == 1 else gs, _make)
+            gs = gl[0] if n_out == 1 else gl
         if capture_nodes is not None:
             for k in range(n_out):
                 ks = capture_nodes.get((n, k))
                 if ks:
                     for j in ks:
-                        captured[j] = gl[k]
+                        captured[j] = gs if n_out == 1 else gs[k]
         saved = n.saved
-        if saved is _FREED:
+        if saved is _FREED and n.op.check_freed:
             raise RuntimeError(_SECOND_BACKWARD)
         if n._versions is not None:
             _check_versions(n)
         if n_out == 1:
-            grads = n.op.backward(n, gl[0])
+            grads = n.op.backward(n, gs)
+            given = (gs,)
         else:
+            gl = list(gs)
             for k in range(n_out):
                 if gl[k] is None:
                     gl[k] = _zeros_for(n, k)
             grads = n.op.backward(n, *gl)
+            given = gl
         if grads.__class__ is not tuple:
             grads = (grads,)
         if n._hooks:
-            _run_post_hooks(n, grads, gl, _make)
-        if not retain_graph and saved:
+            _run_post_hooks(n, grads, given, _make)
+        if saved and not retain_graph:
             n.saved = _FREED
-        given = gl
-        nxt = n.next
-        for i in range(len(nxt)):
-            e = nxt[i]
-            if e is None:
-                continue
+        i = 0
+        for e in n.next:
             gi = grads[i]
-            if gi is None:
+            i += 1
+            if e is None or gi is None:
                 continue
             if e.__class__ is tuple:
-                m, k = e
-                _add_grad(buf, m, k, gi)
+                m = e[0]
+                if m.n_out == 1:
+                    prev = buf.get(m)
+                    buf[m] = gi if prev is None else prev + gi
+                else:
+                    _add_grad(buf, m, e[1], gi)
                 c = deps[m] - 1
                 deps[m] = c
                 if c == 0:
-                    ready.append(m)
+                    push_ready(m)
             else:
-                _add_leaf(leaf_pending, e, gi, given)
+                p = leaf_pending.get(id(e))
+                if p is None:
+                    leaf_pending[id(e)] = [e, gi, given]
+                else:
+                    p[1] = p[1] + gi
+                    p[2] = None
 
     # 4. leaves (in arrival order; several contributions to one leaf are summed)
     if captured is not None:
@@ -182,25 +196,32 @@ def _accumulate(t, g, given, kept, _make):
             if r is not None:
                 g = r._data
                 given = None
-    if g.dtype != t._data.dtype:
-        g = g.astype(t._data.dtype)
-    if g.shape != t._data.shape:
+    d = t._data
+    if g.dtype != d.dtype:
+        g = g.astype(d.dtype)
+    if g.shape != d.shape:
         raise RuntimeError(
             f"Function backward returned an invalid gradient: got shape {tuple(g.shape)} for a "
-            f"leaf of shape {tuple(t._data.shape)}")
+            f"leaf of shape {tuple(d.shape)}")
     cur = t.grad
     if cur is None:
-        if not _fresh(g, given, kept):
+        # keep g itself when nothing else can see it: not a view, not an incoming buffer,
+        # not already the .grad of another leaf
+        if g.base is not None or not g.flags.writeable or id(g) in kept or \
+                (given is not None and any(x is g for x in given)):
             g = g.copy()
         kept.add(id(g))
-        t.grad = _make(g, t._device)
+        t._grad = _make(g, t._device)
     else:
         cur._data += g
 
 
 def _run_pre_hooks(n, gl, _make):
     gl = list(gl)
-    for idx, fn in list(n._pre_hooks):
+    hooks = list(n._pre_hooks)
+    # retain_grad's hooks see the gradient after every other hook changed it
+    hooks.sort(key=lambda e: getattr(e[1], "_retains_grad", False))
+    for idx, fn in hooks:
         if idx == -1:  # node pre-hook: fn(grad_outputs) -> new grad_outputs or None
             r = fn(tuple(None if g is None else _make(g, _dev_of(n)) for g in gl))
             if r is not None:

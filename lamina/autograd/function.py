@@ -39,11 +39,13 @@ class _FunctionOp:
 
     __slots__ = ()
     node_name = "FunctionBackward"
+    # saved tensors are checked when backward reads ctx.saved_tensors, not before
+    check_freed = False
 
     @staticmethod
     def backward(ctx, *grads):
-        from .._tensor import Tensor, _make
         from .._device import backend
+        from .._tensor import Tensor, _make
 
         fn = ctx._fn
         dev = ctx._dev
@@ -63,7 +65,8 @@ class _FunctionOp:
         if not isinstance(res, tuple):
             res = (res,)
         n_in = len(ctx.next)
-        if len(res) < n_in:
+        # torch accepts extra gradients only when they are all None
+        if len(res) < n_in or any(r is not None for r in res[n_in:]):
             raise RuntimeError(f"function {fn.__name__}Backward returned an incorrect number of "
                                f"gradients (expected {n_in}, got {len(res)})")
         out = []
@@ -79,7 +82,7 @@ class _FunctionOp:
 
                     try:
                         a = sum_to_shape(a, shp) if a.ndim >= len(shp) else None
-                    except Exception:
+                    except ValueError:
                         a = None
                     if a is None or a.shape != shp:
                         raise RuntimeError(f"Function {fn.__name__}Backward returned an invalid "
@@ -96,6 +99,9 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
         cls._backward_name = name + "Backward"
+        # the node class of this Function, named as torch names it ("MyFnBackward")
+        cls._ctx_cls = type(name + "Backward", (FunctionCtx,),
+                            {"__module__": "lamina.autograd.function"})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -135,7 +141,7 @@ class Function(metaclass=_FunctionMeta):
                                        f"found at least two devices, {dev} and {a._device}!")
                 req = req or a.requires_grad
         dev = dev or CPU
-        ctx = FunctionCtx(_FunctionOp, backend(dev).xp)
+        ctx = cls._ctx_cls(_FunctionOp, backend(dev).xp)
         ctx._fn = cls
         ctx._dev = dev
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -163,7 +169,7 @@ class Function(metaclass=_FunctionMeta):
             ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else
                              ((), None) for o in outs]
             saved = getattr(ctx, "_saved_t", ())
-            vs = [(t._vc, t._vc[0], t._data, None) for t in saved if isinstance(t, Tensor)]
+            vs = [(t._vc, t._vc[0], t._data, t) for t in saved if isinstance(t, Tensor)]
             ctx._versions = vs or None
         for k, o in enumerate(outs):
             if not isinstance(o, Tensor):
@@ -180,10 +186,6 @@ class Function(metaclass=_FunctionMeta):
         return res[0] if single else tuple(res)
 
 
-class _OpNameProxy:
-    pass
-
-
 def once_differentiable(fn):
     @functools.wraps(fn)
     def wrapper(ctx, *args):
@@ -192,11 +194,4 @@ def once_differentiable(fn):
     return wrapper
 
 
-# the engine reads op.node_name for names; a Function's node reports its class's name
-def _node_name(self):
-    fn = self.__dict__.get("_fn")
-    return fn._backward_name if fn is not None else "FunctionBackward"
-
-
-FunctionCtx.name = _node_name
 BackwardCFunction = FunctionCtx

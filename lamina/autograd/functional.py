@@ -17,8 +17,8 @@ def vjp(func, inputs, v=None):
 
 def jacobian(func, inputs):
     from .. import _creation as C
-    from ..ops.shape import stack
     from .._tensor import Tensor
+    from ..ops.shape import stack
     from . import grad
 
     single = isinstance(inputs, Tensor)

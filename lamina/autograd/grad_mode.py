@@ -4,6 +4,8 @@ decorators)."""
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 
 
 class _GradState:
@@ -32,6 +34,8 @@ class _DecoratorContextManager:
         if not callable(func):  # pragma: no cover - defensive
             raise TypeError(f"{type(self).__name__} expects a callable, got {func!r}")
         ctx_factory = self._clone
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(ctx_factory, func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -42,6 +46,34 @@ class _DecoratorContextManager:
 
     def _clone(self):
         return self.__class__()
+
+
+def _wrap_generator(ctx_factory, func):
+    """Run every step of a decorated generator inside the context (torch does the same)."""
+
+    @functools.wraps(func)
+    def gen_wrapper(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException:  # noqa: BLE001 - re-raised inside the generator
+                    with ctx_factory():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return gen_wrapper
 
 
 class no_grad(_DecoratorContextManager):
@@ -95,7 +127,7 @@ class enable_grad(_DecoratorContextManager):
 class set_grad_enabled(_DecoratorContextManager):
     """Set grad mode on or off; works as a function, context manager or decorator."""
 
-    __slots__ = ("prev", "mode")
+    __slots__ = ("mode", "prev")
 
     def __init__(self, mode: bool):
         self.prev = STATE.enabled
@@ -104,6 +136,11 @@ class set_grad_enabled(_DecoratorContextManager):
 
     def _clone(self):
         return set_grad_enabled(self.mode)
+
+    def __call__(self, func):
+        # used as a decorator, the constructor's immediate switch is undone (as in torch)
+        STATE.enabled = self.prev
+        return super().__call__(func)
 
     def __enter__(self):
         pass
@@ -116,7 +153,7 @@ class set_grad_enabled(_DecoratorContextManager):
 class inference_mode(_DecoratorContextManager):
     """Like ``no_grad`` (lamina keeps no extra bookkeeping to skip, so it is the same speed)."""
 
-    __slots__ = ("prev", "prev_inf", "mode")
+    __slots__ = ("mode", "prev", "prev_inf")
 
     def __new__(cls, mode=True):
         self = super().__new__(cls)

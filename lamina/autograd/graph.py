@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 _FREED = object()
+# node names torch reports with their C++ namespace from name() (repr shows the bare name)
+_TORCH_NS = frozenset(("CopySlices", "CopyBackwards", "AccumulateGrad"))
 
 
 class Node:
@@ -13,18 +15,19 @@ class Node:
     Ops store what backward needs with ``save_for_backward`` and plain attributes.
     """
 
-    __slots__ = ("op", "next", "xp", "saved", "_versions", "needs_input_grad", "_pre_hooks",
-                 "n_out", "_hooks", "__dict__", "__weakref__")
+    __slots__ = ("__dict__", "__weakref__", "needs_input_grad", "next", "op", "saved", "xp")
+
+    # rarely set: class-level defaults, an instance stores its own only when it has one
+    _versions = None
+    _pre_hooks = None
+    _hooks = None
+    n_out = 1
 
     def __init__(self, op, xp):
         self.op = op
         self.xp = xp
         self.saved = ()
-        self._versions = None
         self.needs_input_grad = None
-        self._pre_hooks = None
-        self._hooks = None
-        self.n_out = 1
         self.next = ()
 
     def save_for_backward(self, *arrays):
@@ -38,10 +41,11 @@ class Node:
         return s
 
     def name(self) -> str:
-        return self.op.node_name
+        n = type(self).__name__
+        return "torch::autograd::" + n if n in _TORCH_NS else n
 
     def __repr__(self) -> str:
-        return f"<{self.op.node_name} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
@@ -94,7 +98,7 @@ class AccumulateGrad:
 
 
 class _RemovableHook:
-    __slots__ = ("_list", "_entry")
+    __slots__ = ("_entry", "_list")
 
     def __init__(self, lst, entry):
         self._list = lst

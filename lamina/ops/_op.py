@@ -15,49 +15,61 @@ class Op:
     """
 
     node_name = "Backward0"
+    _node = Node
+    # a second backward through a node whose saved arrays were freed raises (torch's error)
+    check_freed = True
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if "node_name" not in cls.__dict__:
             cls.node_name = cls.__name__ + "Backward0"
+        # one Node subclass per op, named like torch's: type(t.grad_fn).__name__ == "AddBackward0"
+        cls._node = type(cls.node_name, (Node,), {"__slots__": (), "__module__": "lamina.autograd"})
 
     @classmethod
     def apply(cls, *args):
         dev = None
         req = False
-        n = len(args)
-        arrs = list(args)
-        for i in range(n):
-            a = args[i]
+        arrs = []
+        push = arrs.append
+        for a in args:
             if isinstance(a, Tensor):
-                arrs[i] = a._data
+                push(a._data)
                 d = a._device
                 if dev is None:
                     dev = d
                 elif d is not dev:
-                    _device_mismatch(cls, dev, d, i)
-                if a.requires_grad:
+                    _device_mismatch(cls, dev, d, len(arrs) - 1)
+                if a._rg:
                     req = True
+            else:
+                push(a)
         b = dev._backend
         if b is None:
             from .._device import backend
 
             b = backend(dev)
-        ctx = Node(cls, b.xp)
+        ctx = cls._node(cls, b.xp)
         if req and STATE.enabled:
-            nxt = [None] * n
-            nig = [False] * n
-            for i in range(n):
-                a = args[i]
-                if isinstance(a, Tensor) and a.requires_grad:
-                    nig[i] = True
+            nxt = []
+            nig = []
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    nig.append(True)
                     g = a.grad_fn
-                    nxt[i] = a if g is None else (g, a._out)
+                    nxt.append(a if g is None else (g, a._out))
+                else:
+                    nig.append(False)
+                    nxt.append(None)
             ctx.needs_input_grad = nig
             ctx.next = nxt
             out = cls.forward(ctx, *arrs)
+            if out.__class__ is not b.array_type:
+                out = _fix_out(out, b)
             if out.__class__ is tuple:
                 ctx.n_out = len(out)
+                # the engine fills outputs that got no gradient with zeros of these shapes
+                ctx._out_shapes = [(o.shape, o.dtype) for o in out]
                 res = tuple(_make(o, dev, True, ctx, k) for k, o in enumerate(out))
             else:
                 res = _make(out, dev, True, ctx, 0)
@@ -65,6 +77,8 @@ class Op:
                 _record_versions(ctx, args, arrs, res)
             return res
         out = cls.forward(ctx, *arrs)
+        if out.__class__ is not b.array_type:
+            out = _fix_out(out, b)
         if out.__class__ is tuple:
             return tuple(_make(o, dev) for o in out)
         return _make(out, dev)
@@ -78,25 +92,64 @@ class Op:
         raise NotImplementedError
 
 
+def _fix_out(out, b):
+    """NumPy reductions return scalars (np.float32), not 0-d arrays: a tensor always holds an
+    array (writeable, with .flags / .base), so scalars become 0-d arrays."""
+    if out.__class__ is tuple:
+        return tuple(o if o.__class__ is b.array_type else b.xp.asarray(o) for o in out)
+    return b.xp.asarray(out)
+
+
 def _record_versions(ctx, args, arrs, res):
     """Remember the versions of the tensors whose arrays were saved, inputs and outputs, so
-    that backward detects an in-place change of them (torch's version counter check)."""
+    that backward detects an in-place change of them (torch's version counter check).
+
+    Each entry is (counter, version, array, who): ``who`` is the input Tensor (its grad_fn at
+    error time names it) or (node class, k) for this op's own output k (the class, not the
+    node: the node holding itself would be a reference cycle that only the GC frees).
+    """
     vs = []
     outs = res if res.__class__ is tuple else (res,)
     for s in ctx.saved:
         for i, a in enumerate(arrs):
             if s is a and a is not args[i]:
                 t = args[i]
-                g = t.grad_fn
-                vs.append((t._vc, t._vc[0], s, None if g is None else (g.op.node_name, t._out)))
+                vs.append((t._vc, t._vc[0], s, t))
                 break
         else:
             for k, t in enumerate(outs):
                 if s is t._data:
-                    vs.append((t._vc, 0, s, (ctx.op.node_name, k)))
+                    vs.append((t._vc, 0, s, (type(ctx), k)))
                     break
     if vs:
         ctx._versions = vs
+
+
+_osa = object.__setattr__
+
+
+def as_view(out, src, fn):
+    """Mark ``out``, the result of a view op on ``src``, as a view of it.
+
+    The two share one version counter (an in-place change through either is seen by
+    backward), and ``out`` remembers its root base plus ``fn``, a function from the base's
+    array to this view's array, so an in-place op on the view can rewrite the base's history
+    (torch's CopySlices). ``fn`` is None for views that cannot be written (``expand``).
+    """
+    _osa(out, "_vc", src._vc)
+    base = src._base
+    if base is None:
+        _osa(out, "_base", src)
+        _osa(out, "_view_fn", fn)
+    else:
+        prev = src._view_fn
+        _osa(out, "_base", base)
+        _osa(out, "_view_fn", None if prev is None or fn is None else _compose(prev, fn))
+    return out
+
+
+def _compose(f, g):
+    return lambda a: g(f(a))
 
 
 def _device_mismatch(op, d1, d2, i):
@@ -119,4 +172,4 @@ def sum_to_shape(g, shape):
     return g
 
 
-__all__ = ["Op", "sum_to_shape", "Tensor", "_type_str"]
+__all__ = ["Op", "Tensor", "_type_str", "as_view", "sum_to_shape"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import _dtype as D
 from .._device import backend, to_device
 from .._tensor import Tensor, _make
@@ -52,9 +54,7 @@ class ToDevice(Op):
         src = x._device
         out = backend(dev).from_numpy(backend(src).to_numpy(x._data))
         if x.requires_grad and STATE.enabled:
-            from ..autograd.graph import Node
-
-            ctx = Node(cls, backend(dev).xp)
+            ctx = cls._node(cls, backend(dev).xp)
             ctx.src = src
             ctx.needs_input_grad = [True, False]
             ctx.next = [x if x.grad_fn is None else (x.grad_fn, x._out), None]
@@ -102,6 +102,11 @@ def _to_tensor_operand(x, like: Tensor):
     return tensor(x, device=like._device)
 
 
+_INT_RANGE = {n: (lo, hi, hi - lo + 1) for n, lo, hi in (
+    ("uint8", 0, 255), ("int8", -128, 127), ("int16", -2 ** 15, 2 ** 15 - 1),
+    ("int32", -2 ** 31, 2 ** 31 - 1), ("int64", -2 ** 63, 2 ** 63 - 1))}
+
+
 def _prep(a, b, true_div=False):
     """Apply PyTorch's promotion to a binary op's operands; returns (a, b) ready for apply."""
     if a.__class__ is not Tensor and not isinstance(a, Tensor):
@@ -128,10 +133,14 @@ def _prep(a, b, true_div=False):
             a = Cast.apply(a, D.get_default_dtype().np)
     elif c is int:
         k = a._data.dtype.kind
-        if k == "b":
-            a = Cast.apply(a, D.int64.np)
-        elif true_div and k != "f":
+        if true_div and k != "f":
             a = Cast.apply(a, D.get_default_dtype().np)
+        elif k == "b":
+            a = Cast.apply(a, D.int64.np)
+        elif k != "f":
+            r = _INT_RANGE[a._data.dtype.name]
+            if not r[0] <= b <= r[1]:  # torch wraps an out-of-range int like C does
+                b = (b - r[0]) % r[2] + r[0]
     elif c is bool:
         if true_div and a._data.dtype.kind != "f":
             a = Cast.apply(a, D.get_default_dtype().np)
@@ -173,6 +182,26 @@ class Sub(Op):
                 sum_to_shape(-g, ctx.sy) if n[1] else None)
 
 
+class RsubScalar(Op):
+    """z = s - x for a Python scalar s (torch.rsub(x, s), ``s - x``)."""
+
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, s, x):
+        return s - x
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, -g
+
+
+class Rsub(Sub):
+    """torch.rsub(x, y) = y - x on two tensors (applied as Sub(y, x))."""
+
+    node_name = "RsubBackward0"
+
+
 class Mul(Op):
     """z = x * y."""
 
@@ -206,8 +235,45 @@ class Div(Op):
         return gx, gy
 
 
+class RDivScalar(Op):
+    """z = s / x for a Python scalar s (torch computes it as ``x.reciprocal() * s``)."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, s, x):
+        out = s / x
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved
+        return None, -g * out / x
+
+
 class Pow(Op):
-    """z = x ** y (either may be a scalar)."""
+    """z = x ** y for a tensor x and a Python scalar y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x)
+        ctx.y = y
+        return x ** y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        y = ctx.y
+        if y == 0:
+            return ctx.xp.zeros_like(g), None
+        return g * (y * x ** (y - 1)), None
+
+
+class PowTensor(Op):
+    """z = x ** y for two tensors (broadcasting)."""
+
+    node_name = "PowBackward1"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -222,14 +288,34 @@ class Pow(Op):
         xp = ctx.xp
         gx = gy = None
         if n[0]:
-            if isinstance(y, (int, float)):
-                gx = g * (y * x ** (y - 1)) if y != 0 else g * 0
-            else:
-                gx = sum_to_shape(xp.where(y == 0, 0, g * y * x ** (y - 1)), _shape(x))
+            gx = sum_to_shape(xp.where(y == 0, 0, g * y * x ** (y - 1)), x.shape)
         if n[1]:
-            gy = sum_to_shape(xp.where(x == 0, 0, g * out * xp.log(xp.where(x == 0, 1, x))),
-                              _shape(y))
+            # torch: d/dy = out * log(x), defined as 0 where x == 0 and y >= 0
+            zero = (x == 0) & (y >= 0)
+            gy = sum_to_shape(xp.where(zero, 0, g * out * xp.log(xp.where(zero, 1, x))),
+                              y.shape)
         return gx, gy
+
+
+class RPowScalar(Op):
+    """z = s ** x for a Python scalar base s."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, s, x):
+        out = s ** x
+        ctx.save_for_backward(out)
+        # a Python float keeps the gradient in x's dtype (NumPy's weak scalars)
+        ctx.log_s = math.log(s) if s > 0 else (float("-inf") if s == 0 else float("nan"))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved
+        if ctx.log_s == float("-inf"):  # 0 ** x: torch defines the gradient as 0 there
+            return None, ctx.xp.zeros_like(g)
+        return None, g * out * ctx.log_s
 
 
 class Maximum(Op):
@@ -273,15 +359,48 @@ def add(input, other, *, alpha=1, out=None):
     return Add.apply(a, b)
 
 
+def _is_bool(x) -> bool:
+    return x.__class__ is bool or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
+def _sub_check(a, b):
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba and bb:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if ba or bb:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
 def sub(input, other, *, alpha=1, out=None):
+    if _is_bool(input) or _is_bool(other):
+        _sub_check(input, other)
     a, b = _prep(input, other)
     if alpha != 1:
-        return Sub.apply(a, mul(b, alpha))
+        b = mul(b, alpha)
+    if a.__class__ in _PY_SCALARS:
+        return RsubScalar.apply(a, b)
     return Sub.apply(a, b)
 
 
 def rsub(input, other, *, alpha=1):
-    return sub(other, input, alpha=alpha)
+    """other - alpha * input."""
+    if _is_bool(input) or _is_bool(other):
+        _sub_check(other, input)
+    a, b = _prep(input, other)
+    if alpha != 1:
+        a = mul(a, alpha)
+    if b.__class__ in _PY_SCALARS:
+        return RsubScalar.apply(b, a)
+    if a.__class__ in _PY_SCALARS:
+        return Sub.apply(b, a)
+    return Rsub.apply(b, a)
+
+
+def _rsub_dunder(self, other):
+    return rsub(self, other)
 
 
 def mul(input, other):
@@ -292,6 +411,8 @@ def mul(input, other):
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         a, b = _prep(input, other, true_div=True)
+        if a.__class__ in _PY_SCALARS:
+            return RDivScalar.apply(a, b)
         return Div.apply(a, b)
     if rounding_mode == "trunc":
         return trunc(div(input, other)).to(_binary_dtype(input, other))
@@ -340,7 +461,20 @@ def fmod(input, other):
 
 def pow(input, exponent):
     a, b = _prep(input, exponent)
-    return Pow.apply(a, b)
+    if b.__class__ is bool and a._data.dtype.kind == "b":  # stays bool, as in torch
+        xp = backend(a._device).xp
+        return _make(a._data.copy() if b else xp.ones_like(a._data), a._device)
+    if b.__class__ in _PY_SCALARS:
+        if b.__class__ is int and b < 0 and a._data.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return Pow.apply(a, b)
+    if a.__class__ in _PY_SCALARS:
+        return RPowScalar.apply(a, b)
+    if a._data.dtype.kind == "b" and b._data.dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if b._data.dtype.kind in "iu" and (b._data < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return PowTensor.apply(a, b)
 
 
 def float_power(input, exponent):
@@ -363,8 +497,73 @@ fmax = maximum
 fmin = minimum
 
 
+class Lerp(Op):
+    """out = x + w * (end - x) with a Python scalar weight."""
+
+    @staticmethod
+    def forward(ctx, x, end, w):
+        ctx.sx = x.shape
+        ctx.se = end.shape
+        ctx.w = w
+        return x + w * (end - x)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        w = ctx.w
+        return (sum_to_shape(g * (1 - w), ctx.sx) if n[0] else None,
+                sum_to_shape(g * w, ctx.se) if n[1] else None, None)
+
+
+class LerpTensor(Op):
+    """out = x + w * (end - x) with a tensor weight (all three broadcast)."""
+
+    node_name = "LerpBackward1"
+
+    @staticmethod
+    def forward(ctx, x, end, w):
+        d = end - x
+        ctx.save_for_backward(w, d)
+        ctx.sx = x.shape
+        ctx.se = end.shape
+        return x + w * d
+
+    @staticmethod
+    def backward(ctx, g):
+        w, d = ctx.saved
+        n = ctx.needs_input_grad
+        return (sum_to_shape(g * (1 - w), ctx.sx) if n[0] else None,
+                sum_to_shape(g * w, ctx.se) if n[1] else None,
+                sum_to_shape(g * d, w.shape) if n[2] else None)
+
+
 def lerp(input, end, weight):
-    return add(input, mul(sub(end, input), weight))
+    _check_float("lerp", input)
+    if input._data.dtype != end._data.dtype:
+        raise RuntimeError(f"expected dtype {_scalar_name(input)} for `end` but got dtype "
+                           f"{_scalar_name(end)}")
+    if isinstance(weight, Tensor):
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected dtype {_scalar_name(input)} for `weight` but got "
+                               f"dtype {_scalar_name(weight)}")
+        return LerpTensor.apply(input, end, weight)
+    return Lerp.apply(input, end, weight)
+
+
+def _check_float(name, t):
+    if t._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}_kernel_scalar" not implemented for '
+                                  f"'{_scalar_name(t)}'")
+
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def _scalar_name(t) -> str:
+    """torch's C++ name of a tensor's dtype ('Float', 'Long'), used in its error texts."""
+    return _SCALAR_NAMES[t._data.dtype.name]
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -560,6 +759,8 @@ class Log10(Op):
 
 
 class Log1p(Op):
+    node_name = "Log1PBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -733,8 +934,14 @@ class Round(Op):
         return ctx.xp.zeros_like(g), None
 
 
+class RoundDecimals(Round):
+    node_name = "RoundBackward1"
+
+
 class Clamp(Op):
-    """clamp(x, min, max); min / max may be scalars, arrays or None."""
+    """clamp(x, min, max) with Python scalar (or None) bounds."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -746,24 +953,61 @@ class Clamp(Op):
             out = xp.minimum(out, hi)
         if out is x:
             out = x.copy()
-        ctx.save_for_backward(x, lo, hi)
+        ctx.save_for_backward(x)
+        ctx.lo = lo
+        ctx.hi = hi
         return out
 
     @staticmethod
     def backward(ctx, g):
+        (x,) = ctx.saved
+        lo, hi = ctx.lo, ctx.hi
+        if lo is None:
+            mask = x <= hi
+        elif hi is None:
+            mask = x >= lo
+        else:
+            mask = (x >= lo) & (x <= hi)
+        return g * mask, None, None
+
+
+class ClampTensor(Op):
+    """clamp(x, min, max) with tensor bounds (or None); all broadcast together."""
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.xp
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        ctx.save_for_backward(x, lo, hi)
+        ctx.shape = out.shape
+        return xp.broadcast_to(out, out.shape).copy() if out is x else out
+
+    @staticmethod
+    def backward(ctx, g):
+        # torch's clamp_backward and clamp_backward_min_max: with min > max, max wins
         x, lo, hi = ctx.saved
         n = ctx.needs_input_grad
-        mask = True
-        if lo is not None:
-            mask = mask & (x >= lo)
-        if hi is not None:
-            mask = mask & (x <= hi)
-        gx = g * mask if n[0] else None
+        xp = ctx.xp
+        if lo is None:
+            mask = x <= hi
+        elif hi is None:
+            mask = x >= lo
+        else:
+            mask = (x >= lo) & (x <= hi)
+        gx = sum_to_shape(xp.where(mask, g, 0), x.shape) if n[0] else None
         glo = ghi = None
         if n[1]:
-            glo = sum_to_shape(g * (x < lo), _shape(lo))
+            m = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = sum_to_shape(xp.where(m, g, 0), lo.shape)
         if n[2]:
-            ghi = sum_to_shape(g * (x > hi), _shape(hi))
+            m = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = sum_to_shape(xp.where(m, g, 0), hi.shape)
         return gx, glo, ghi
 
 
@@ -827,7 +1071,13 @@ def neg(input):
 negative = neg
 
 
-def abs(input):  # noqa: A001 - torch.abs
+def _no_bool(input, kernel):
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def abs(input):
+    _no_bool(input, "abs_cpu")
     return Abs.apply(input)
 
 
@@ -835,65 +1085,104 @@ absolute = abs
 
 
 def square(input):
-    return mul(input, input)
+    if input._data.dtype.kind == "b":
+        input = Cast.apply(input, D.int64.np)
+    return pow(input, 2)
 
 
 def relu(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
 
 def sign(input):
+    if input._data.dtype.kind == "b":
+        return _copy(input)
     return Sign.apply(input)
 
 
 def floor(input):
-    return Floor.apply(input) if input._data.dtype.kind == "f" else input.clone()
+    _no_bool(input, "floor_vml_cpu")
+    return Floor.apply(input) if input._data.dtype.kind == "f" else _copy(input)
 
 
 def ceil(input):
-    return Ceil.apply(input) if input._data.dtype.kind == "f" else input.clone()
+    _no_bool(input, "ceil_vml_cpu")
+    return Ceil.apply(input) if input._data.dtype.kind == "f" else _copy(input)
 
 
 def trunc(input):
-    return Trunc.apply(input) if input._data.dtype.kind == "f" else input.clone()
+    _no_bool(input, "trunc_vml_cpu")
+    return Trunc.apply(input) if input._data.dtype.kind == "f" else _copy(input)
 
 
 fix = trunc
 
 
-def round(input, *, decimals=0):  # noqa: A001 - torch.round
+def round(input, *, decimals=0):
+    _no_bool(input, "round_vml_cpu")
+    if input._data.dtype.kind != "f":
+        if decimals:
+            raise RuntimeError(f'"round_decimals" not implemented for '
+                               f"'{_scalar_name(input)}'")
+        return _copy(input)
+    if decimals:
+        return RoundDecimals.apply(input, decimals)
     return Round.apply(input, decimals)
 
 
 def frac(input):
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{_scalar_name(input)}\'')
     return sub(input, trunc(input))
 
 
-def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
+def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    dev = input._device
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         lo = min if isinstance(min, Tensor) or min is None else _to_tensor_operand(min, input)
         hi = max if isinstance(max, Tensor) or max is None else _to_tensor_operand(max, input)
+        # one result dtype for the three operands, by torch's promotion rules
+        x = input
         for t in (lo, hi):
-            if t is not None and t._device != dev:
-                raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
-                                   f"least two devices, {dev} and {t._device}!")
-        return Clamp.apply(input, lo, hi)
+            if t is not None:
+                x, _ = _prep(x, t)
+        dt = x._data.dtype
+        input = cast(input, _FROM_NP[dt])
+        lo = None if lo is None else cast(lo, _FROM_NP[dt])
+        hi = None if hi is None else cast(hi, _FROM_NP[dt])
+        return ClampTensor.apply(input, lo, hi)
+    for b in (min, max):
+        if b is not None and b.__class__ not in _PY_SCALARS:
+            if hasattr(b, "item"):  # NumPy scalars
+                return clamp(input, None if min is None else _py(min),
+                             None if max is None else _py(max))
+            raise TypeError(f"clamp(): argument 'min' must be Number or Tensor, not "
+                            f"{type(b).__name__}")
     if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = Cast.apply(input, D.get_default_dtype().np)
     return Clamp.apply(input, min, max)
 
 
+def _copy(t):
+    """A fresh copy of a tensor that cannot require grad (integer / bool dtypes)."""
+    return _make(t._data.copy(), t._device)
+
+
+def _py(v):
+    return v.item() if hasattr(v, "item") else v
+
+
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input, min):
     return clamp(input, min, None)
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input, max):
     return clamp(input, None, max)
 
 
@@ -905,15 +1194,13 @@ def where(condition, input=None, other=None):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _to_tensor_operand(input, condition)
     if isinstance(input, Tensor) or isinstance(other, Tensor):
-        if isinstance(input, Tensor) and isinstance(other, Tensor):
-            input, other = _prep(input, other)
-        elif isinstance(input, Tensor):
+        if isinstance(input, Tensor) and isinstance(other, Tensor) or isinstance(input, Tensor):
             input, other = _prep(input, other)
         else:
             other, input = _prep(other, input)
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype}")
+                           f"with dtype {_scalar_name(condition)}")
     return Where.apply(condition, input, other)
 
 
@@ -944,7 +1231,7 @@ def _invert(self):
 
 
 TENSOR_METHODS = {
-    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _r(sub),
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub_dunder,
     "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _r(div),
     "__floordiv__": floor_divide, "__rfloordiv__": _r(floor_divide),
     "__mod__": remainder, "__rmod__": _r(remainder),

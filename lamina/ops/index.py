@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
-from ._op import Op
+from ..autograd.grad_mode import STATE
+from ._op import Op, as_view
 
 
 def _is_basic(idx) -> bool:
@@ -22,10 +23,13 @@ def _convert_index(index, xp, dev, shape):
     out = []
     for k in index:
         if isinstance(k, Tensor):
-            if k._device != dev:
-                raise RuntimeError(f"indices should be either on cpu or on the same device as "
-                                   f"the indexed tensor ({dev}), got {k._device}")
             a = k._data
+            if k._device != dev:
+                if k._device.type != "cpu":
+                    raise RuntimeError(f"indices should be either on cpu or on the same device "
+                                       f"as the indexed tensor ({dev}), got {k._device}")
+                # torch accepts cpu indices for a cuda tensor: move them over
+                a = backend(dev).from_numpy(a)
             if a.dtype.kind not in "biu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
@@ -36,9 +40,7 @@ def _convert_index(index, xp, dev, shape):
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
             out.append(a)
-        elif isinstance(k, bool):
-            out.append(k)
-        elif isinstance(k, (int, slice)) or k is None or k is Ellipsis:
+        elif isinstance(k, bool) or isinstance(k, (int, slice)) or k is None or k is Ellipsis:
             out.append(k)
         elif hasattr(k, "__index__"):
             out.append(k.__index__())
@@ -62,8 +64,8 @@ def _check_bounds(idx, shape):
         if k is None:
             continue
         if k is Ellipsis:
-            d = len(shape) - sum(1 for j in idx if j is not None and j is not Ellipsis
-                                 and not (hasattr(j, "dtype") and j.dtype.kind == "b"))
+            # the Ellipsis stands for the dims no other entry takes (basic indices only here)
+            d += len(shape) - sum(1 for j in idx if j is not None and j is not Ellipsis)
             continue
         if isinstance(k, int) and not isinstance(k, bool):
             if d >= len(shape):
@@ -75,25 +77,60 @@ def _check_bounds(idx, shape):
 
 
 class GetItem(Op):
-    node_name = "IndexBackward0"
+    """x[idx] for a basic index (ints, slices, None, Ellipsis): a view of x.
+
+    The subclasses carry the name of the last op torch's indexing applies.
+    """
+
+    node_name = "SliceBackward0"
 
     @staticmethod
-    def forward(ctx, x, idx, basic):
+    def forward(ctx, x, idx):
         ctx.shape = x.shape
-        ctx.dtype = x.dtype
         ctx.idx = idx
-        ctx.basic = basic
+        return x[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = ctx.xp.zeros(ctx.shape, g.dtype)
+        gx[ctx.idx] = g
+        return gx, None
+
+
+class Select(GetItem):
+    node_name = "SelectBackward0"
+
+
+class UnsqueezeIdx(GetItem):
+    node_name = "UnsqueezeBackward0"
+
+
+class AliasIdx(GetItem):
+    node_name = "AliasBackward0"
+
+
+_BASIC_OPS = {c.node_name: c for c in (GetItem, Select, UnsqueezeIdx, AliasIdx)}
+
+
+class Index(Op):
+    """x[idx] with integer / bool arrays in the index (a copy; repeated indices sum)."""
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape = x.shape
+        ctx.idx = idx
         return x[idx]
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
         gx = xp.zeros(ctx.shape, g.dtype)
-        if ctx.basic:
-            gx[ctx.idx] = g
-        else:
-            _scatter_add_index(xp, gx, ctx.idx, g)
-        return gx, None, None
+        _scatter_add_index(xp, gx, ctx.idx, g)
+        return gx, None
+
+
+class IndexSelect(Index):
+    node_name = "IndexSelectBackward0"
 
 
 def _scatter_add_index(xp, gx, idx, g):
@@ -116,34 +153,109 @@ def _scatter_add_index(xp, gx, idx, g):
     xp.add.at(gx, idx, g)
 
 
-def getitem(input, index):
+def _is_array(k) -> bool:
+    return hasattr(k, "dtype")
+
+
+def _basic_name(index, idx, shape) -> str:
+    """Name of the node torch's basic indexing ends with: the last select / slice / unsqueeze
+    it applies (full slices apply nothing in a tuple); AliasBackward0 when none applies."""
+    if not isinstance(index, tuple):
+        k = idx[0]
+        if k is None:
+            return "UnsqueezeBackward0"
+        if k is Ellipsis:
+            return "AliasBackward0"
+        return "SliceBackward0" if isinstance(k, slice) else "SelectBackward0"
+    last = "AliasBackward0"
+    consumed = sum(1 for k in idx if k is not None and k is not Ellipsis)
+    di = 0
+    for k in idx:
+        if k is None:
+            last = "UnsqueezeBackward0"
+        elif k is Ellipsis:
+            di += len(shape) - consumed
+        elif isinstance(k, slice):
+            n = shape[di]
+            if k.indices(n) != (0, n, 1):
+                last = "SliceBackward0"
+            di += 1
+        else:
+            last = "SelectBackward0"
+            di += 1
+    return last
+
+
+def _split_int_advanced(idx):
+    """torch applies integers before advanced (tensor) indices, NumPy treats them together:
+    ``x[1, :, t]`` is ``x[1][:, t]`` in torch. Returns the two steps."""
+    first = []
+    second = []
+    for k in idx:
+        if _is_array(k):
+            first.extend([slice(None)] * (k.ndim if k.dtype.kind == "b" else 1))
+            second.append(k)
+        elif isinstance(k, bool):
+            second.append(k)
+        elif k is None:
+            first.append(None)
+            second.append(slice(None))
+        elif k is Ellipsis:
+            first.append(Ellipsis)
+            second.append(Ellipsis)
+        elif isinstance(k, slice):
+            first.append(k)
+            second.append(slice(None))
+        else:
+            first.append(k)
+    return tuple(first), tuple(second)
+
+
+def _needs_split(idx) -> bool:
+    return any(isinstance(k, int) and not isinstance(k, bool) for k in idx)
+
+
+def _getitem_fn(idx):
+    return lambda a: a[idx]
+
+
+def getitem(input, index, name=None):
     xp = backend(input._device).xp
-    idx = _convert_index(index, xp, input._device, input._data.shape)
-    basic = _is_basic(idx)
-    if basic:
-        _check_bounds(idx, input._data.shape)
+    shape = input._data.shape
+    idx = _convert_index(index, xp, input._device, shape)
     try:
-        if basic:
-            out = GetItem.apply(input, idx, True)
-            out._vc = input._vc
-            if input.requires_grad:
-                out._base = input
-            return out
-        return GetItem.apply(input, idx, False)
+        if _is_basic(idx):
+            _check_bounds(idx, shape)
+            op = _BASIC_OPS[name or _basic_name(index, idx, shape)]
+            # a trailing Ellipsis makes NumPy return a 0-d view, not a scalar copy
+            if not any(k is Ellipsis for k in idx):
+                idx = idx + (Ellipsis,)
+            return as_view(op.apply(input, idx), input, _getitem_fn(idx))
+        if _needs_split(idx):
+            first, second = _split_int_advanced(idx)
+            _check_bounds(first, shape)
+            if not any(k is Ellipsis for k in first):
+                first = first + (Ellipsis,)
+            view = as_view(Select.apply(input, first), input, _getitem_fn(first))
+            return Index.apply(view, second)
+        return Index.apply(input, idx)
     except IndexError as e:
-        raise IndexError(f"{e} (indexing a tensor of shape {tuple(input._data.shape)})") from None
+        raise IndexError(f"{e} (indexing a tensor of shape {tuple(shape)})") from None
 
 
 class SetItem(Op):
-    """out = x with x[idx] = v (out of place; Tensor.__setitem__ writes it back in place)."""
+    """out = x with x[idx] = v (out of place; Tensor.__setitem__ writes it back in place).
+
+    ``steps`` is the index as a chain (one step, or torch's ints-then-tensors two steps).
+    """
 
     node_name = "CopySlices"
 
     @staticmethod
-    def forward(ctx, x, idx, v):
+    def forward(ctx, x, steps, v):
         out = x.copy()
-        out[idx] = v
-        ctx.idx = idx
+        _assign(out, steps, v)
+        ctx.steps = steps
         ctx.vshape = getattr(v, "shape", None)
         return out
 
@@ -151,31 +263,75 @@ class SetItem(Op):
     def backward(ctx, g):
         from ._op import sum_to_shape
 
-        gx = g.copy()
-        gx[ctx.idx] = 0
+        steps = ctx.steps
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = g.copy()
+            _assign(gx, steps, 0)
         gv = None
         if ctx.needs_input_grad[2]:
-            gv = sum_to_shape(g[ctx.idx], ctx.vshape)
+            gv = g
+            for st in steps:
+                gv = gv[st]
+            vs = ctx.vshape
+            if gv.ndim < len(vs):  # NumPy lets a value carry extra leading 1s
+                gv = gv.reshape((1,) * (len(vs) - gv.ndim) + gv.shape)
+            gv = sum_to_shape(gv, vs)
         return gx, None, gv
 
 
+class IndexPut(SetItem):
+    node_name = "IndexPutBackward0"
+
+
+def _assign(arr, steps, v):
+    for st in steps[:-1]:
+        arr = arr[st]
+    arr[steps[-1]] = v
+
+
 def setitem(input, index, value):
-    from .inplace import apply_inplace
+    from .inplace import run_inplace
 
     xp = backend(input._device).xp
-    idx = _convert_index(index, xp, input._device, input._data.shape)
+    shape = input._data.shape
+    idx = _convert_index(index, xp, input._device, shape)
+    basic = _is_basic(idx)
+    if basic:
+        _check_bounds(idx, shape)
+        steps = (idx,)
+    elif _needs_split(idx):
+        first, second = _split_int_advanced(idx)
+        _check_bounds(first, shape)
+        steps = (first, second)
+    else:
+        steps = (idx,)
     if isinstance(value, Tensor):
+        if value._device != input._device:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {input._device} and {value._device}!")
         if value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
     elif not isinstance(value, (int, float, bool)):
         from .._creation import tensor
 
         value = tensor(value, dtype=input.dtype, device=input._device)
-    apply_inplace(input, SetItem, idx, value, fast=_setitem_fast)
+    # torch: ints select a view first, so x[1, :, t] = v is a CopySlices too
+    op = SetItem if basic or len(steps) == 2 else IndexPut
+    v = value._data if isinstance(value, Tensor) else value
+    if basic and input.requires_grad and input.grad_fn is None and STATE.enabled:
+        # torch writes x[i] = v as a copy_ into the view x[i]
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
 
+    def fast():
+        try:
+            _assign(input._data, steps, v)
+        except ValueError as e:
+            raise RuntimeError(f"{e} (assigning to an index of a tensor of shape "
+                               f"{tuple(shape)})") from None
 
-def _setitem_fast(x, idx, v):
-    x[idx] = v
+    run_inplace(input, "__setitem__", (value,), lambda s: op.apply(s, steps, value), fast)
 
 
 class Clone(Op):
@@ -210,10 +366,26 @@ class Gather(Op):
         return gx, None, None
 
 
+class SortGather(Gather):
+    node_name = "SortBackward0"
+
+
+class TopkGather(Gather):
+    node_name = "TopkBackward0"
+
+
 def _along_index(xp, index, dim):
-    """Full index tuple addressing gx[..., index, ...] along dim (for add.at)."""
-    idx = list(xp.indices(index.shape, sparse=True))
-    idx[dim] = index
+    """Full index tuple addressing gx[..., index, ...] along dim (for add.at): ``index`` at
+    dim, broadcastable aranges elsewhere (no xp.indices(sparse=): not every backend has it)."""
+    nd = index.ndim
+    idx = []
+    for k, n in enumerate(index.shape):
+        if k == dim:
+            idx.append(index)
+        else:
+            shape = [1] * nd
+            shape[k] = n
+            idx.append(xp.arange(n).reshape(shape))
     return tuple(idx)
 
 
@@ -221,16 +393,37 @@ def _put_along_add(xp, target, index, values, dim):
     xp.add.at(target, _along_index(xp, index, dim), values)
 
 
+def _same_device(name, input, other):
+    if other._device != input._device:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {input._device} and {other._device}! (in {name})")
+
+
 def _check_index(name, input, dim, index):
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    _same_device(name, input, index)
     if index._data.ndim != input._data.ndim and input._data.ndim:
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
-                           f"tensor")
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
     return _wrap_dim(dim, input._data.ndim)
 
 
+def _as_1d(input, index, fn):
+    """gather / scatter on a 0-d input: the same op on one-element 1-d views."""
+    from .shape import reshape
+
+    out = fn(reshape(input, (1,)), reshape(index, (-1,)))
+    return reshape(out, ())
+
+
 def gather(input, dim, index, *, sparse_grad=False):
+    if input._data.ndim == 0 and isinstance(index, Tensor) and index._data.ndim <= 1:
+        _wrap_dim(dim, 0)
+        from .shape import reshape
+
+        return reshape(gather(reshape(input, (1,)), 0, reshape(index, (-1,))),
+                       index._data.shape)
     d = _check_index("gather", input, dim, index)
     n = input._data.shape[d]
     ia = index._data
@@ -286,13 +479,62 @@ class Scatter(Op):
         return gx, None, None, gs, None
 
 
+class ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(Scatter):
+    node_name = "ScatterAddBackward0"
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    d = _check_index("scatter", input, dim, index)
+    name = "scatter_add" if reduce == "add" else "scatter"
+    if input._data.ndim == 0 and isinstance(index, Tensor) and index._data.ndim <= 1:
+        _wrap_dim(dim, 0)
+        s1 = src.reshape(-1) if isinstance(src, Tensor) else src
+        v1 = value
+        return _as_1d(input, index, lambda x, i: scatter(x, 0, i, s1 if value is None else None,
+                                                         value=v1, reduce=reduce))
+    d = _check_index(name, input, dim, index)
     if src is None:
         src = value
-    if isinstance(src, Tensor) and src._data.dtype != input._data.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-    return Scatter.apply(input, d, index._data, src, reduce)
+    if src is None:
+        raise TypeError("scatter() missing 1 required positional argument: 'src' (or value=)")
+    ia = index._data
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        if src._device != input._device:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {input._device} and {src._device}!")
+        if src._data.ndim != ia.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        for k in range(ia.ndim):
+            if ia.shape[k] > src._data.shape[k]:
+                raise RuntimeError(f"Expected index {list(ia.shape)} to be smaller than self "
+                                   f"{list(input._data.shape)} apart from dimension {d} and to "
+                                   f"be smaller size than src {list(src._data.shape)}")
+    elif not isinstance(src, (int, float, bool)):
+        src = src.item() if hasattr(src, "item") else src
+    shp = input._data.shape
+    for k in range(ia.ndim):
+        if k != d and ia.shape[k] > shp[k]:
+            raise RuntimeError(f"Expected index {list(ia.shape)} to be smaller than self "
+                               f"{list(shp)} apart from dimension {d}")
+    if ia.size and shp:
+        hi, lo = int(ia.max()), int(ia.min())
+        if hi >= shp[d] or lo < -shp[d]:
+            bad = hi if hi >= shp[d] else lo
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
+                               f"{shp[d]}")
+    if reduce == "add":
+        op = ScatterAdd
+    elif reduce is None and not isinstance(src, Tensor):
+        op = ScatterValue
+    else:
+        op = Scatter
+    return op.apply(input, d, ia, src, reduce)
 
 
 def scatter_add(input, dim, index, src):
@@ -308,11 +550,28 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 def index_select(input, dim, index):
+    _same_device("index_select", input, index)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = _wrap_dim(dim, input._data.ndim)
-    idx = (slice(None),) * d + (index._data.reshape(-1),)
-    return GetItem.apply(input, idx, False)
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    ia = index._data.reshape(-1)
+    if input._data.ndim == 0:
+        if ia.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{ia.size} value(s)")
+        if int(ia[0]) != 0:
+            raise IndexError("index out of range in self")
+        return IndexSelect.apply(input, ())
+    n = input._data.shape[d]
+    if n == 0 and ia.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    # torch refuses negative indices here, unlike in __getitem__
+    if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= n):
+        raise IndexError("index out of range in self")
+    idx = (slice(None),) * d + (ia,)
+    return IndexSelect.apply(input, idx)
 
 
 def take(input, index):
@@ -330,6 +589,8 @@ def take_along_dim(input, indices, dim=None):
 
 
 class MaskedFill(Op):
+    """x with ``value`` where mask (a Python scalar or, in MaskedFillTensor, a 0-d tensor)."""
+
     @staticmethod
     def forward(ctx, x, mask, value):
         ctx.save_for_backward(mask)
@@ -350,13 +611,24 @@ class MaskedFill(Op):
         return gx, None, gv
 
 
+class MaskedFillTensor(MaskedFill):
+    node_name = "MaskedFillBackward1"
+
+
 def masked_fill(input, mask, value):
-    if mask._data.dtype.kind != "b":
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype.name}")
-    if isinstance(value, Tensor) and value._data.ndim != 0:
-        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value._data.ndim} dimension(s).")
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value._data.ndim} dimension(s).")
+        if value._data.dtype != input._data.dtype:
+            value = value.to(input.dtype)
+        return MaskedFillTensor.apply(input, mask, value)
+    if input._data.dtype.kind in "iub" and isinstance(value, float) and value != int(value):
+        raise RuntimeError(f"value cannot be converted to type {input.dtype.name} without "
+                           f"overflow")
     return MaskedFill.apply(input, mask, value)
 
 
@@ -369,11 +641,16 @@ def masked_select(input, mask):
 
 def nonzero(input, *, as_tuple=False):
     xp = backend(input._device).xp
-    nz = xp.nonzero(input._data if input._data.ndim else input._data.reshape(1))
+    a = input._data
+    nz = xp.nonzero(a if a.ndim else a.reshape(1))
+    if a.ndim == 0:  # torch: one row per hit, zero columns
+        n = int(nz[0].size)
+        if as_tuple:
+            return (_make(xp.zeros(n, xp.int64), input._device),)
+        return _make(xp.zeros((n, 0), xp.int64), input._device)
     if as_tuple:
-        return tuple(_make(a.astype(xp.int64), input._device) for a in nz)
-    return _make(xp.stack(nz, axis=1).astype(xp.int64) if nz else xp.zeros((0, 0), xp.int64),
-                 input._device)
+        return tuple(_make(i.astype(xp.int64), input._device) for i in nz)
+    return _make(xp.stack(nz, axis=1).astype(xp.int64), input._device)
 
 
 def argwhere(input):
@@ -395,22 +672,24 @@ def sort(input, dim=-1, descending=False, stable=False):
     else:
         idx = xp.argsort(a, axis=d, kind="stable")
     idx = idx.astype(xp.int64)
-    return return_types.sort(Gather.apply(input, d, idx), _make(idx, input._device))
+    return return_types.sort(SortGather.apply(input, d, idx), _make(idx, input._device))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
+def topk(input, k, dim=-1, largest=True, sorted=True):
     from .reduce import return_types
 
     xp = backend(input._device).xp
     a = input._data
+    if a.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = _wrap_dim(dim, a.ndim) if a.ndim else 0
     n = a.shape[d] if a.ndim else 1
     if k > n or k < 0:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     if a.ndim == 0:
         return return_types.topk(input.clone(), _make(xp.zeros((), xp.int64), input._device))
     key = -a if largest else a
@@ -418,12 +697,20 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's n
         key = -(a.astype(xp.int8)) if largest else a
     idx = xp.argsort(key, axis=d, kind="stable")
     idx = xp.take(idx, xp.arange(k), axis=d).astype(xp.int64)
-    return return_types.topk(Gather.apply(input, d, idx), _make(idx, input._device))
+    return return_types.topk(TopkGather.apply(input, d, idx), _make(idx, input._device))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     from .reduce import return_types
 
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+    if input._data.ndim == 0:
+        if k != 1:
+            raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
+        xp = backend(input._device).xp
+        return return_types.kthvalue(input.clone(), _make(xp.zeros((), xp.int64),
+                                                          input._device))
     s = sort(input, dim)
     d = _wrap_dim(dim, input._data.ndim)
     v = s.values.narrow(d, k - 1, 1)
@@ -433,7 +720,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return return_types.kthvalue(v, i)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     xp = backend(input._device).xp
     if dim is not None:
         raise RuntimeError("lamina: unique(dim=...) is not supported")
@@ -452,6 +739,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     from .shape import movedim
 
     d = _wrap_dim(dim, input._data.ndim)
+    _same_device("index_add", input, index)
+    _same_device("index_add", input, source)
     src = source * alpha if alpha != 1 else source
     xp = backend(input._device).xp
     shape = [1] * input._data.ndim
@@ -478,7 +767,8 @@ def _tri(input, diagonal, lower):
     n, m = input._data.shape[-2:]
     mask = xp.tri(n, m, diagonal, dtype=bool) if lower else ~xp.tri(n, m, diagonal - 1,
                                                                       dtype=bool)
-    return where(_make(mask, input._device), input, 0)
+    zero = _make(xp.zeros((), input._data.dtype), input._device)
+    return where(_make(mask, input._device), input, zero)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -508,7 +798,7 @@ def diag(input, diagonal=0):
         r = xp.arange(input._data.shape[0])
         rows = r + max(-diagonal, 0)
         cols = r + max(diagonal, 0)
-        return SetItem.apply(out, (rows, cols), input)
+        return IndexPut.apply(out, ((rows, cols),), input)
     return diagonal_(input, diagonal)
 
 

@@ -3,8 +3,10 @@
 * on a leaf that requires grad they raise, unless grad mode is off (``no_grad``);
 * through ``.data`` they bypass autograd;
 * on a non-leaf they are recorded: the op runs out of place on a snapshot of the old value and
-  the result is written back into the same memory, and the tensor's version counter is bumped,
-  so backward raises instead of using a value that was overwritten.
+  the result is written back into the same memory; the tensor's version counter is bumped,
+  so backward raises instead of using a value that was overwritten;
+* on a view (``y[0].add_(1)``, ``y.view(-1).mul_(2)``) the base's history is rewritten as
+  torch does: the base gets a ``CopySlices`` node and the view an ``AsStridedBackward0`` one.
 """
 
 from __future__ import annotations
@@ -13,87 +15,172 @@ from .. import _dtype as D
 from .._device import backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node
+from ._op import Op, sum_to_shape
 
 _osa = object.__setattr__
 
-_LEAF_ERR = ("a leaf Variable that requires grad is being used in an in-place operation. "
-             "(Wrap it in `with torch.no_grad():` or modify `.data` to change it without "
-             "autograd.)")
-_VIEW_ERR = ("lamina does not record in-place operations on a view of a tensor that requires "
-             "grad ({op} on a view of shape {shape}); write to the base tensor instead, e.g. "
-             "`x[idx] = value` or `x = x.index_put(...)` out of place")
+_LEAF_ERR = ("a leaf Variable that requires grad is being used in an in-place operation.")
+_VIEW_LEAF_ERR = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                  "operation.")
+_EXPAND_ERR = ("unsupported operation: more than one element of the written-to tensor refers to "
+               "a single memory location. Please clone() the tensor before performing the "
+               "operation.")
 
 
-def _needs_graph(t, args):
-    if not STATE.enabled:
-        return False
-    if t.requires_grad:
-        return True
+def _any_requires_grad(args) -> bool:
     for a in args:
         if isinstance(a, Tensor) and a.requires_grad:
             return True
     return False
 
 
-def _check_target(t, name):
-    if t.requires_grad and t.grad_fn is None:
-        raise RuntimeError(_LEAF_ERR)
-    if t._base is not None:
-        raise RuntimeError(_VIEW_ERR.format(op=name, shape=tuple(t._data.shape)))
+def _edge(t):
+    if not t.requires_grad:
+        return None
+    g = t.grad_fn
+    return t if g is None else (g, t._out)
 
 
 def _write_back(t, res_arr, name):
     dst = t._data
     if res_arr.shape != dst.shape:
         raise RuntimeError(f"output with shape {list(dst.shape)} doesn't match the broadcast "
-                           f"shape {list(res_arr.shape)} (in {name})")
+                           f"shape {list(res_arr.shape)}")
     if res_arr.dtype != dst.dtype:
-        rk, dk = res_arr.dtype.kind, dst.dtype.kind
-        order = {"b": 0, "u": 1, "i": 1, "f": 2}
-        if order[rk] > order[dk]:
-            raise RuntimeError(
-                f"result type {D._FROM_NP[res_arr.dtype].name.capitalize()} can't be cast to the "
-                f"desired output type {D._FROM_NP[dst.dtype].name.capitalize()} (in {name})")
+        _check_cast(res_arr.dtype, dst.dtype)
+    if not dst.flags.writeable:
+        raise RuntimeError(_EXPAND_ERR)
     backend(t._device).xp.copyto(dst, res_arr, casting="unsafe")
 
 
-def apply_inplace(t, cls, *args, fast=None, name=None):
-    """Run Op ``cls`` on (t, *args) and store the result in t's memory."""
-    name = name or cls.__name__.lower() + "_"
-    if _needs_graph(t, args):
-        _check_target(t, name)
-        shadow = _make(t._data.copy(), t._device, t.requires_grad, t.grad_fn, t._out)
-        res = cls.apply(shadow, *args)
-        _write_back(t, res._data, name)
-        _osa(t, "grad_fn", res.grad_fn)
-        _osa(t, "requires_grad", True)
-        t._out = res._out
-    else:
-        arrs = [a._data if isinstance(a, Tensor) else a for a in args]
-        if fast is not None:
-            fast(t._data, *arrs)
+_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _check_cast(src, dst):
+    """torch refuses an in-place result of a higher category (float into an int tensor)."""
+    if _ORDER[src.kind] > _ORDER[dst.kind]:
+        raise RuntimeError(f"result type {_cap(src)} can't be cast to the desired output type "
+                           f"{_cap(dst)}")
+
+
+_CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+        "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _cap(npdtype) -> str:
+    return _CAP[npdtype.name]
+
+
+def run_inplace(t, name, args, compute, fast):
+    """The one path of every in-place op.
+
+    ``compute(shadow)`` returns the new value as a Tensor, recorded in the graph, from a
+    snapshot ``shadow`` of t's old value; it runs when the change must be recorded (grad mode
+    on and t or an argument requires grad). Otherwise ``fast()`` mutates ``t._data`` directly.
+    """
+    if STATE.enabled and (t.requires_grad or _any_requires_grad(args)):
+        if t.requires_grad and t.grad_fn is None:
+            raise RuntimeError(_LEAF_ERR)
+        if t._base is not None:
+            _inplace_on_view(t, name, compute)
         else:
-            ctx = Node(cls, backend(t._device).xp)
-            _write_back(t, cls.forward(ctx, t._data, *arrs), name)
+            res = _compute(t, compute)
+            _write_back(t, res._data, name)
+            _osa(t, "grad_fn", res.grad_fn)
+            _osa(t, "_out", res._out)
+            t._rg = res._rg
+    else:
+        if not t._data.flags.writeable:
+            raise RuntimeError(_EXPAND_ERR)
+        fast()
     t._vc[0] += 1
     return t
+
+
+def _compute(t, compute):
+    # the snapshot owns a copy: ops that save their input keep the old value
+    shadow = _make(t._data.copy(), t._device, t.requires_grad, t.grad_fn, t._out)
+    res = compute(shadow)
+    if res._data.dtype != t._data.dtype:
+        from .elementwise import Cast
+
+        _check_cast(res._data.dtype, t._data.dtype)
+        res = Cast.apply(res, t._data.dtype)
+    return res
+
+
+class CopySlices(Op):
+    """The base of a view after an in-place op on the view: base with the view's region
+    replaced by the op's result. Inputs: (old base, new view value)."""
+
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, *args):  # pragma: no cover - built by _inplace_on_view, never applied
+        raise RuntimeError("CopySlices is not applied directly")
+
+    @staticmethod
+    def backward(ctx, g):
+        pos = ctx.pos
+        gb = None
+        if ctx.needs_input_grad[0]:
+            gb = g.copy()
+            gb.reshape(-1)[pos.reshape(-1)] = 0
+        gv = g.reshape(-1)[pos] if ctx.needs_input_grad[1] else None
+        return gb, gv
+
+
+class AsStrided(Op):
+    """A view of a base whose history was rewritten: picks the view's elements."""
+
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, *args):  # pragma: no cover - built by _inplace_on_view, never applied
+        raise RuntimeError("AsStrided is not applied directly")
+
+    @staticmethod
+    def backward(ctx, g):
+        gb = ctx.xp.zeros(ctx.size, g.dtype)
+        gb[ctx.pos.reshape(-1)] = g.reshape(-1)
+        return (gb.reshape(ctx.shape),)
+
+
+def _inplace_on_view(t, name, compute):
+    base = t._base
+    fn = t._view_fn
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(_VIEW_LEAF_ERR)
+    if fn is None:
+        raise RuntimeError(_EXPAND_ERR)
+    res = _compute(t, compute)
+    _write_back(t, res._data, name)
+    xp = backend(t._device).xp
+    # which elements of the base the view covers, as flat positions (robust to any view chain)
+    pos = fn(xp.arange(base._data.size).reshape(base._data.shape))
+    node = CopySlices._node(CopySlices, xp)
+    node.next = [_edge(base), _edge(res)]
+    node.needs_input_grad = [base.requires_grad, res.requires_grad]
+    node.pos = pos
+    _osa(base, "grad_fn", node)
+    _osa(base, "_out", 0)
+    base._rg = True
+    view = AsStrided._node(AsStrided, xp)
+    view.next = [(node, 0)]
+    view.needs_input_grad = [True]
+    view.pos = pos
+    view.size = base._data.size
+    view.shape = base._data.shape
+    _osa(t, "grad_fn", view)
+    _osa(t, "_out", 0)
+    t._rg = True
 
 
 def inplace_of(fn, name):
     """Make ``name_`` from the functional op ``fn`` (one definition of the math)."""
 
     def method(self, *args, **kwargs):
-        if _needs_graph(self, args):
-            _check_target(self, name)
-            shadow = _make(self._data.copy(), self._device, self.requires_grad, self.grad_fn,
-                           self._out)
-            res = fn(shadow, *args, **kwargs)
-            _write_back(self, res._data, name)
-            _osa(self, "grad_fn", res.grad_fn)
-            _osa(self, "requires_grad", True)
-            self._out = res._out
-        else:
+        def fast():
             prev = STATE.enabled
             STATE.enabled = False
             try:
@@ -101,22 +188,12 @@ def inplace_of(fn, name):
             finally:
                 STATE.enabled = prev
             _write_back(self, res._data, name)
-        self._vc[0] += 1
-        return self
+
+        return run_inplace(self, name, args + tuple(kwargs.values()),
+                           lambda s: fn(s, *args, **kwargs), fast)
 
     method.__name__ = name
     return method
-
-
-def _raw_inplace(self, name, do):
-    """For ops with no gradient (fills, random draws): check the rules, then mutate."""
-    if STATE.enabled and self.requires_grad:
-        _check_target(self, name)
-        # a non-leaf overwritten with constants: its history is cut
-        _osa(self, "grad_fn", None)
-    do(self._data)
-    self._vc[0] += 1
-    return self
 
 
 # ---------------------------------------------------------------------- arithmetic fast paths
@@ -127,30 +204,31 @@ def _arith(fn, ufunc, name):
         if STATE.enabled and (self.requires_grad or
                               (isinstance(other, Tensor) and other.requires_grad)):
             return slow(self, other, alpha=alpha) if alpha != 1 else slow(self, other)
-        o = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other._device is not self._device and \
-                other._device != self._device:
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
-                               f"least two devices, {self._device} and {other._device}!")
+        if isinstance(other, Tensor):
+            if other._device is not self._device and other._device != self._device:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found "
+                                   f"at least two devices, {self._device} and {other._device}!")
+            o = other._data
+        elif other.__class__ in (int, float, bool):
+            o = other
+        else:
+            return slow(self, other, alpha=alpha) if alpha != 1 else slow(self, other)
         if alpha != 1:
             o = o * alpha
         d = self._data
-        od = getattr(o, "dtype", None)
-        if (od is not None and od.kind == "f" and d.dtype.kind != "f") or \
-                (isinstance(o, float) and d.dtype.kind != "f") or \
-                (ufunc == "true_divide" and d.dtype.kind != "f"):
-            raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                               f"{D._FROM_NP[d.dtype].name.capitalize()}")
+        k = d.dtype.kind
+        if k != "f":
+            ok = o.dtype.kind if hasattr(o, "dtype") else ("f" if isinstance(o, float) else "i")
+            if ok == "f" or ufunc == "true_divide":
+                raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                                   f"{_cap(d.dtype)}")
+            if k == "b" and ok != "b":
+                raise RuntimeError("result type Long can't be cast to the desired output type "
+                                   "Bool")
         if getattr(o, "shape", ()) != d.shape:
-            import numpy as _np
-
-            try:
-                bshape = _np.broadcast_shapes(getattr(o, "shape", ()), d.shape)
-            except ValueError:
-                bshape = None
-            if bshape != d.shape:
-                raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the "
-                                   f"broadcast shape {list(bshape or getattr(o, 'shape', ()))}")
+            _check_broadcast_into(getattr(o, "shape", ()), d.shape)
+        if not d.flags.writeable:
+            raise RuntimeError(_EXPAND_ERR)
         getattr(backend(self._device).xp, ufunc)(d, o, out=d, casting="unsafe")
         self._vc[0] += 1
         return self
@@ -159,9 +237,35 @@ def _arith(fn, ufunc, name):
     return method
 
 
+def _check_broadcast_into(src, dst):
+    n = len(dst)
+    if len(src) > n:
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape "
+                           f"{list(src)}")
+    pad = (1,) * (n - len(src)) + tuple(src)
+    for a, b in zip(pad, dst):
+        if a != b and a != 1:
+            shape = [max(x, y) if 1 in (x, y) else x for x, y in zip(pad, dst)]
+            raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast "
+                               f"shape {shape}")
+
+
+def _check_copy_shape(src, dst):
+    n = max(len(src), len(dst))
+    ps = (1,) * (n - len(src)) + tuple(src)
+    pd = (1,) * (n - len(dst)) + tuple(dst)
+    for i, (a, b) in enumerate(zip(pd, ps)):
+        if a != b and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {i}")
+    if len(src) > len(dst):
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape "
+                           f"{list(src)}")
+
+
 def _build():
     from . import elementwise as E
-    from . import index as I  # noqa: E741
+    from . import index as I
 
     m = {
         "add_": _arith(E.add, "add", "add_"),
@@ -197,8 +301,95 @@ def _build():
 
 
 # ---------------------------------------------------------------------- fills and copies
+class Fill(Op):
+    """Overwrite with a value (a scalar, or an array already drawn): zero gradient to x."""
+
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        out = ctx.xp.empty_like(x)
+        out[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g), None
+
+
+class Zero(Fill):
+    node_name = "ZeroBackward0"
+
+
+class FillTensor(Op):
+    """fill_ with a 0-d tensor value: the gradient of the value is the sum."""
+
+    node_name = "FillBackward3"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        out = ctx.xp.empty_like(x)
+        out[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (ctx.xp.zeros_like(g) if n[0] else None), (g.sum() if n[1] else None)
+
+
+class NormalFill(Fill):
+    node_name = "NormalBackward0"
+
+
+class UniformFill(Fill):
+    node_name = "UniformBackward0"
+
+
+class BernoulliFill(Fill):
+    node_name = "BernoulliBackward0"
+
+
+class RandomFill(Fill):
+    node_name = "RandomBackward0"
+
+
+class ExponentialFill(Fill):
+    node_name = "ExponentialBackward0"
+
+
+class Copy(Op):
+    """copy_(src): x's values replaced by src (broadcast, cast); the gradient goes to src."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.src_shape = src.shape
+        ctx.src_dtype = src.dtype
+        out = ctx.xp.empty_like(x)
+        out[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        gx = ctx.xp.zeros_like(g) if n[0] else None
+        gs = sum_to_shape(g, ctx.src_shape).astype(ctx.src_dtype, copy=False) if n[1] else None
+        return gx, gs
+
+
+def _fill_with(self, name, op, value):
+    """Overwrite self with value (scalar or array of self's shape), recorded as ``op``."""
+
+    def fast():
+        self._data[...] = value
+
+    return run_inplace(self, name, (), lambda s: op.apply(s, value), fast)
+
+
 def zero_(self):
-    return _raw_inplace(self, "zero_", lambda a: a.fill(0))
+    return _fill_with(self, "zero_", Zero, 0)
 
 
 def fill_(self, value):
@@ -207,55 +398,42 @@ def fill_(self, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if STATE.enabled and value.requires_grad:
-            from .elementwise import add
-
-            return inplace_of(lambda s, v: add(s * 0, v.to(s.dtype)), "fill_")(self, value)
+            v = value.to(self.dtype) if value._data.dtype != self._data.dtype else value
+            return run_inplace(self, "fill_", (v,), lambda s: FillTensor.apply(s, v), None)
         value = value.item()
-    return _raw_inplace(self, "fill_", lambda a: a.fill(value))
+    return _fill_with(self, "fill_", Fill, value)
 
 
 def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    if STATE.enabled and src.requires_grad:
-        from .shape import expand
-
-        def f(s, x):
-            y = x.to(s._device).to(s.dtype)
-            return expand(y, tuple(s.shape)) * 1 if tuple(y.shape) != tuple(s.shape) else y * 1
-
-        return inplace_of(f, "copy_")(self, src)
-    data = src._data
+    _check_copy_shape(src._data.shape, self._data.shape)
     if src._device != self._device:
-        data = backend(self._device).from_numpy(backend(src._device).to_numpy(data))
-    xp = backend(self._device).xp
+        from .elementwise import ToDevice
 
-    def do(a):
-        try:
-            xp.copyto(a, xp.broadcast_to(data, a.shape), casting="unsafe")
-        except ValueError:
-            raise RuntimeError(f"The size of tensor a ({a.shape[-1] if a.ndim else 1}) must match "
-                               f"the size of tensor b ({data.shape[-1] if data.ndim else 1}) at "
-                               f"non-singleton dimension; copy_ of shape {tuple(data.shape)} "
-                               f"into {tuple(a.shape)}") from None
+        src = ToDevice.apply(src, self._device)
+    data = src._data
 
-    return _raw_inplace(self, "copy_", do)
+    def fast():
+        backend(self._device).xp.copyto(self._data, data, casting="unsafe")
+
+    return run_inplace(self, "copy_", (src,), lambda s: Copy.apply(s, src), fast)
 
 
 def fill_diagonal_(self, fill_value, wrap=False):
     xp = backend(self._device).xp
-
-    def do(a):
-        if a.ndim < 2:
-            raise RuntimeError("dimensions must larger than 1")
-        if a.ndim == 2:
-            xp.fill_diagonal(a, fill_value, wrap=wrap)
-        else:
-            n = min(a.shape)
-            idx = xp.arange(n)
-            a[(idx,) * a.ndim] = fill_value
-
-    return _raw_inplace(self, "fill_diagonal_", do)
+    a = self._data
+    if a.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if a.ndim > 2 and len(set(a.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    out = a.copy()
+    if a.ndim == 2:
+        xp.fill_diagonal(out, fill_value, wrap=wrap)
+    else:
+        idx = xp.arange(a.shape[0])
+        out[(idx,) * a.ndim] = fill_value
+    return _fill_with(self, "fill_diagonal_", Fill, out)
 
 
 # ---------------------------------------------------------------------- random fills
@@ -265,11 +443,16 @@ def _gen(self, generator):
     return generator_for(self._device, generator)
 
 
-def _random_fill(self, name, draw):
-    def do(a):
-        a[...] = draw(a.shape, a.dtype)
-
-    return _raw_inplace(self, name, do)
+def _random_fill(self, name, op, draw):
+    # refuse before drawing, so a refused call leaves the generator untouched
+    if STATE.enabled and self.requires_grad:
+        if self.grad_fn is None:
+            raise RuntimeError(_LEAF_ERR)
+        b = self._base
+        if b is not None and b.requires_grad and b.grad_fn is None:
+            raise RuntimeError(_VIEW_LEAF_ERR)
+    a = self._data
+    return _fill_with(self, name, op, draw(a.shape, a.dtype))
 
 
 def uniform_(self, *args, generator=None, **kw):
@@ -282,23 +465,24 @@ def uniform_(self, *args, generator=None, **kw):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={lo} > to={hi}")
     g = _gen(self, generator)
-    return _random_fill(self, "uniform_", lambda s, d: g._uniform(s, lo, hi, d))
+    return _random_fill(self, "uniform_", UniformFill, lambda s, d: g._uniform(s, lo, hi, d))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     g = _gen(self, generator)
-    return _random_fill(self, "normal_", lambda s, d: g._normal(s, mean, std, d))
+    return _random_fill(self, "normal_", NormalFill, lambda s, d: g._normal(s, mean, std, d))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     g = _gen(self, generator)
     if isinstance(p, Tensor):
         pa = p._data
-        return _random_fill(self, "bernoulli_", lambda s, d: g._bernoulli(
+        return _random_fill(self, "bernoulli_", BernoulliFill, lambda s, d: g._bernoulli(
             backend(self._device).xp.broadcast_to(pa, s), d))
-    return _random_fill(self, "bernoulli_", lambda s, d: g._bernoulli_shape(s, p, d))
+    return _random_fill(self, "bernoulli_", BernoulliFill,
+                        lambda s, d: g._bernoulli_shape(s, p, d))
 
 
 def random_(self, *args, generator=None, **kw):
@@ -309,18 +493,21 @@ def random_(self, *args, generator=None, **kw):
     elif len(args) == 2:
         lo, hi = args
     if hi is None:
-        import numpy as _np
-
         d = self._data.dtype
-        hi = 2 ** 24 if d == _np.float32 else 2 ** 53 if d.kind == "f" else \
-            int(_np.iinfo(d).max) + 1
+        if d.kind == "f":
+            hi = 2 ** 24 if d.itemsize == 4 else 2 ** 11 if d.itemsize == 2 else 2 ** 53
+        elif d.kind == "b":
+            hi = 2
+        else:
+            hi = D.iinfo_max(D._FROM_NP[d]) + 1
     g = _gen(self, generator)
-    return _random_fill(self, "random_", lambda s, d: g._randint(lo, hi, s, d))
+    return _random_fill(self, "random_", RandomFill, lambda s, d: g._randint(lo, hi, s, d))
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     g = _gen(self, generator)
-    return _random_fill(self, "exponential_", lambda s, d: g._exponential(s, lambd, d))
+    return _random_fill(self, "exponential_", ExponentialFill,
+                        lambda s, d: g._exponential(s, lambd, d))
 
 
 def requires_grad_(self, requires_grad=True):
@@ -334,4 +521,3 @@ TENSOR_METHODS = {
 }
 TENSOR_METHODS.update(_build())
 FUNCTIONS: list = []
-_ = _make

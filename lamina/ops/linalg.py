@@ -11,7 +11,11 @@ def _swap(a):
 
 
 class MatMul(Op):
-    """torch.matmul with its 1-D promotion and batch broadcasting."""
+    """torch.matmul with its 1-D promotion and batch broadcasting.
+
+    The subclasses below only rename the node after the kernel torch dispatches to
+    (``mm``, ``dot``, ``mv``, ...), so ``grad_fn`` prints as in torch.
+    """
 
     node_name = "MmBackward0"
 
@@ -24,7 +28,6 @@ class MatMul(Op):
     def backward(ctx, g):
         a, b = ctx.saved
         n = ctx.needs_input_grad
-        xp = ctx.xp
         ga = gb = None
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if n[0] else None), (g * a if n[1] else None)
@@ -38,37 +41,67 @@ class MatMul(Op):
             if n[0]:
                 ga = g[..., None] * b
             if n[1]:
-                gb = sum_to_shape((_swap(a) @ g[..., None])[..., 0], b.shape)
+                if a.ndim == 2:
+                    gb = g @ a
+                else:
+                    k = a.shape[-1]
+                    gb = g.reshape(-1) @ a.reshape(-1, k)
             return ga, gb
         if n[0]:
-            ga = g @ _swap(b)
+            if b.ndim == 2 and g.ndim > 2:
+                # fold the batch into rows: one big GEMM instead of a batched one
+                ga = (g.reshape(-1, g.shape[-1]) @ b.T).reshape(g.shape[:-1] + (b.shape[0],))
+            else:
+                ga = g @ _swap(b)
             if ga.shape != a.shape:
                 ga = sum_to_shape(ga, a.shape)
         if n[1]:
             if a.ndim > 2 and b.ndim == 2:
-                # fold the batch into rows: one big GEMM instead of a batched one
                 k = a.shape[-1]
                 gb = a.reshape(-1, k).T @ g.reshape(-1, g.shape[-1])
             else:
                 gb = _swap(a) @ g
                 if gb.shape != b.shape:
                     gb = sum_to_shape(gb, b.shape)
-        del xp
         return ga, gb
 
 
+class Dot(MatMul):
+    node_name = "DotBackward0"
+
+
+class Mv(MatMul):
+    node_name = "MvBackward0"
+
+
+class VecMat(MatMul):
+    node_name = "SqueezeBackward4"
+
+
+class Bmm(MatMul):
+    node_name = "BmmBackward0"
+
+
+class BatchedMatMul(MatMul):
+    node_name = "UnsafeViewBackward0"
+
+
 class Linear(Op):
-    """y = x @ W^T + b, one node (torch's addmm)."""
+    """y = x @ W^T + b, one node (torch's addmm for 2-D input)."""
 
     node_name = "AddmmBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        out = x @ w.T
+        ctx.has_b = b is not None
+        if x.ndim > 2:
+            # one GEMM over all rows (NumPy would loop over the batch)
+            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            out = x @ w.T
         if b is not None:
             out += b
-        ctx.has_b = b is not None
         return out
 
     @staticmethod
@@ -76,13 +109,15 @@ class Linear(Op):
         x, w = ctx.saved
         n = ctx.needs_input_grad
         gx = gw = gb = None
-        if n[0]:
-            gx = g @ w
         if x.ndim > 2:
             g2 = g.reshape(-1, g.shape[-1])
             x2 = x.reshape(-1, x.shape[-1])
         else:
             g2, x2 = g, x
+        if n[0]:
+            gx = g2 @ w
+            if x.ndim > 2:
+                gx = gx.reshape(x.shape)
         if n[1]:
             gw = g2.T @ x2 if x.ndim > 1 else ctx.xp.outer(g2, x2)
         if n[2]:
@@ -90,58 +125,125 @@ class Linear(Op):
         return gx, gw, gb
 
 
-def _check_mm(name, a, b, need_a, need_b):
-    if a._data.ndim != need_a:
-        raise RuntimeError(f"{name}: expected {need_a}-D tensor for argument 'input', "
-                           f"got a {a._data.ndim}-D tensor of shape {tuple(a.shape)}")
-    if b._data.ndim != need_b:
-        raise RuntimeError(f"{name}: expected {need_b}-D tensor for argument 'mat2', "
-                           f"got a {b._data.ndim}-D tensor of shape {tuple(b.shape)}")
+class LinearNoBias(Linear):
+    node_name = "MmBackward0"
 
 
-def _dtype_check(a, b, name):
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a.dtype.name} != {b.dtype.name} (in {name})")
+class LinearView(Linear):
+    node_name = "ViewBackward0"
+
+
+_SCALAR = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+_SCALAR_T = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _dims_str(shape):
+    return "x".join(map(str, shape))
+
+
+def _check_tensors(name, *ts):
+    for t in ts:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(t).__name__}")
 
 
 def matmul(input, other):
     """Matrix product with torch.matmul's rules for 1-D and batched operands."""
-    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
-        raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
-                        f"{type(other).__name__ if isinstance(input, Tensor) else type(input).__name__}")
+    _check_tensors("matmul", input, other)
     a, b = input._data, other._data
-    if a.ndim == 0 or b.ndim == 0:
+    na, nb = a.ndim, b.ndim
+    if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb:
-        sa = "x".join(map(str, a.shape if a.ndim > 1 else (1,) + a.shape))
-        sb = "x".join(map(str, b.shape if b.ndim > 1 else b.shape + (1,)))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
-    _dtype_check(input, other, "matmul")
+                           f"{na}D and {nb}D")
+    da, db = a.dtype, b.dtype
+    if na == 1 and nb == 1:
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                               f"[{b.shape[0]}] to have the same number of elements, but got "
+                               f"{a.shape[0]} and {b.shape[0]} elements respectively")
+        if da != db:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{_SCALAR_T[da.name]} and {_SCALAR_T[db.name]}")
+        return Dot.apply(input, other)
+    if nb == 1:
+        if a.shape[-1] != b.shape[0]:
+            if na == 2:
+                raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                                   f"({_dims_str(a.shape)}), vec ({b.shape[0]})")
+            rows = a.size // a.shape[-1] if a.shape[-1] else 0
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({rows}x{a.shape[-1]} and {b.shape[0]}x1)")
+        if da != db:
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                               f"{_SCALAR_T[db.name]}, {_SCALAR_T[da.name]}, and "
+                               f"{_SCALAR_T[db.name]}")
+        return (Mv if na == 2 else BatchedMatMul).apply(input, other)
+    k = b.shape[-2]
+    if a.shape[-1] != k:
+        rows = 1 if na == 1 else (a.size // a.shape[-1] if a.shape[-1] else a.shape[-2])
+        if na > 2 and nb > 2:
+            rows = a.shape[-2]
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and "
+                           f"{k}x{b.shape[-1]})")
+    if da != db:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_SCALAR[da.name]} != {_SCALAR[db.name]}")
+    if na > 2 or nb > 2:
+        _check_batch(a.shape[:-2], b.shape[:-2])
+        return BatchedMatMul.apply(input, other)
+    if na == 1:
+        return VecMat.apply(input, other)
     return MatMul.apply(input, other)
 
 
+def _check_batch(sa, sb):
+    la, lb = len(sa), len(sb)
+    n = max(la, lb)
+    pa = (1,) * (n - la) + tuple(sa)
+    pb = (1,) * (n - lb) + tuple(sb)
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+
+
 def mm(input, mat2):
-    _check_mm("mm", input, mat2, 2, 2)
+    _check_tensors("mm", input, mat2)
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
-    _check_mm("bmm", input, mat2, 3, 3)
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {input.shape[0]} and {mat2.shape[0]}")
-    return matmul(input, mat2)
+    _check_tensors("bmm", input, mat2)
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    sa, sb = input._data.shape, mat2._data.shape
+    if sa[0] != sb[0] or sa[2] != sb[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    if input._data.dtype != mat2._data.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR_T[input._data.dtype.name]} but found "
+                           f"{_SCALAR_T[mat2._data.dtype.name]}")
+    return Bmm.apply(input, mat2)
 
 
 def mv(input, vec):
-    _check_mm("mv", input, vec, 2, 1)
+    _check_tensors("mv", input, vec)
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
+                           f"{vec._data.ndim}")
     return matmul(input, vec)
 
 
 def dot(input, other):
+    _check_tensors("dot", input, other)
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
                            f"{other._data.ndim}D tensors")
@@ -153,6 +255,10 @@ vdot = dot
 
 
 def outer(input, vec2):
+    if input._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D")
+    if vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
@@ -175,15 +281,38 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (one autograd node)."""
+    x = input._data
+    w = weight._data
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        if w.ndim == 2 and x.ndim:
+            rows = x.size // x.shape[-1] if x.shape[-1] else 0
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({rows if x.ndim > 1 else 1}x{x.shape[-1]} and "
+                               f"{w.shape[1]}x{w.shape[0]})")
+        raise RuntimeError(f"linear(): expected a 2-D weight and an input of at least 1 dim, "
+                           f"got weight {tuple(w.shape)} and input {tuple(x.shape)}")
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[w.dtype.name]}")
+    if x.ndim != 2:
+        return LinearView.apply(input, weight, bias)
+    if bias is None:
+        return LinearNoBias.apply(input, weight, None)
     return Linear.apply(input, weight, bias)
 
 
+# ---------------------------------------------------------------------- einsum
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 class Einsum(Op):
+    """einsum on an explicit equation (no '...', every operand broadcast to full sizes)."""
+
     @staticmethod
     def forward(ctx, eq, *ops):
         ctx.eq = eq
         ctx.save_for_backward(*ops)
-        return ctx.xp.einsum(eq, *ops, optimize=len(ops) > 2)
+        return ctx.xp.einsum(eq, *ops, optimize=len(ops) > 1)
 
     @staticmethod
     def backward(ctx, g):
@@ -191,58 +320,143 @@ class Einsum(Op):
         ins, out = ctx.eq.split("->")
         subs = ins.split(",")
         xp = ctx.xp
+        sizes = {}
+        for s, o in zip(subs, ops):
+            for c, n in zip(s, o.shape):
+                sizes[c] = max(sizes.get(c, 1), n)
         grads = [None]
         for i, s in enumerate(subs):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
-            others = [o for j, o in enumerate(ops) if j != i]
-            osubs = [t for j, t in enumerate(subs) if j != i]
-            # letters of s that appear nowhere else were summed away: restore by broadcasting
-            present = set(out).union(*osubs) if osubs else set(out)
-            keep = "".join(c for c in s if c in present)
-            uniq = "".join(dict.fromkeys(keep))
-            gi = xp.einsum(",".join([out] + osubs) + "->" + uniq, g, *others)
-            # map to the full subscript of input i (repeated letters = diagonal)
-            shape = ops[i].shape
-            full = xp.zeros(shape, g.dtype)
-            if len(set(s)) == len(s):
-                src = uniq
-                idx = [src.index(c) if c in src else None for c in s]
-                view = gi
-                exp = [slice(None) if c in src else None for c in s]
-                order = [src.index(c) for c in s if c in src]
-                view = xp.transpose(gi, order)[tuple(exp)]
-                full = full + xp.broadcast_to(view, shape)
-                del idx
-            else:
-                raise RuntimeError("einsum backward with repeated indices in one operand is not "
-                                   "supported by lamina")
-            grads.append(full)
+            grads.append(_einsum_grad(xp, g, out, subs, ops, i, sizes))
         return tuple(grads)
 
 
-def _normalize_eq(eq, ops):
-    eq = eq.replace(" ", "")
+def _einsum_grad(xp, g, out, subs, ops, i, sizes):
+    """d(sum(g * einsum(...)))/d(operand i), repeated letters (diagonals) included."""
+    s = subs[i]
+    used = set("".join(subs) + out)
+    fresh = iter(c for c in _LETTERS if c not in used)
+    # rename repeated letters of operand i; an identity matrix ties each copy to the first
+    target = []
+    eyes = []
+    seen = set()
+    for c in s:
+        if c in seen:
+            d = next(fresh)
+            target.append(d)
+            eyes.append((c + d, xp.eye(sizes[c], dtype=g.dtype)))
+        else:
+            seen.add(c)
+            target.append(c)
+    terms = [out] + [t for j, t in enumerate(subs) if j != i] + [e for e, _ in eyes]
+    arrays = [g] + [o for j, o in enumerate(ops) if j != i] + [a for _, a in eyes]
+    avail = set("".join(terms))
+    # letters only operand i has were summed away: their gradient is a broadcast
+    present = "".join(c for c in target if c in avail)
+    r = xp.einsum(",".join(terms) + "->" + present, *arrays, optimize=len(arrays) > 2)
+    if len(present) != len(target):
+        shape = [sizes[c] if c in avail else 1 for c in target]
+        r = xp.broadcast_to(r.reshape(shape), tuple(sizes[c] if c in avail else
+                                                    ops[i].shape[k]
+                                                    for k, c in enumerate(target)))
+    # dims of size 1 that were broadcast against a larger size sum back
+    shp = ops[i].shape
+    if r.shape != shp:
+        axes = tuple(k for k, (a, b) in enumerate(zip(r.shape, shp)) if a != b)
+        r = r.sum(axis=axes, keepdims=True)
+    return xp.ascontiguousarray(r)
+
+
+def _parse_einsum(equation, shapes):
+    """Expand '...' and the implicit output; returns (explicit equation, per-letter size)."""
+    eq = equation.replace(" ", "")
     if "->" in eq:
-        return eq
-    ins = eq.split(",")
-    counts = {}
-    for s in ins:
-        for c in s:
-            counts[c] = counts.get(c, 0) + 1
-    out = "".join(sorted(c for c, k in counts.items() if k == 1 and c != "."))
-    return eq + "->" + out
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(shapes) > len(terms) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    for t in terms + ([rhs] if rhs is not None else []):
+        bad = [c for c in t.replace("...", "") if c not in _LETTERS]
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index "
+                               f"{eq.index(bad[0])} in the equation string, subscripts must "
+                               f"be in [a-zA-Z]")
+    used = set(lhs + (rhs or ""))
+    fresh = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    for t, shp in zip(terms, shapes):
+        if "..." in t:
+            n_ell = max(n_ell, len(shp) - (len(t) - 3))
+    ell = "".join(fresh[:n_ell])
+    out_terms = []
+    for k, (t, shp) in enumerate(zip(terms, shapes)):
+        if "..." in t:
+            m = len(shp) - (len(t) - 3)
+            if m < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({len(t) - 3}) is more than the number of dimensions "
+                                   f"({len(shp)}) for operand {k}")
+            t = t.replace("...", ell[n_ell - m:] if m else "")
+        elif len(t) != len(shp):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
+                               f"does not match the number of dimensions ({len(shp)}) for "
+                               f"operand {k} and no ellipsis was given")
+        out_terms.append(t)
+    sizes: dict = {}
+    for k, (t, shp) in enumerate(zip(out_terms, shapes)):
+        for c, n in zip(t, shp):
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n != 1 and n != prev:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                   f"does not broadcast with previously seen size {prev}")
+    if rhs is None:
+        counts: dict = {}
+        for t in terms:
+            for c in t.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    else:
+        rhs = rhs.replace("...", ell)
+        for c in rhs:
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   f"the output")
+            if c not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   f"equation for any input operand")
+    return ",".join(out_terms) + "->" + rhs, out_terms, sizes
 
 
 def einsum(equation, *operands):
-    """torch.einsum (explicit or implicit output; no ellipsis in backward)."""
+    """torch.einsum: explicit or implicit output, '...', broadcasting of size-1 dims."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    eq = _normalize_eq(equation, operands)
-    if "..." in eq:
-        raise RuntimeError("lamina's einsum does not support '...' yet; spell out the dims")
-    return Einsum.apply(eq, *operands)
+    _check_tensors("einsum", *operands)
+    eq, terms, sizes = _parse_einsum(equation, [t._data.shape for t in operands])
+    from .elementwise import _prep
+    from .shape import expand
+
+    ops = list(operands)
+    if len({t._data.dtype for t in ops}) > 1:
+        base = ops[0]
+        for t in ops[1:]:
+            base, _ = _prep(base, t)
+        ops = [t.to(base.dtype) for t in ops]
+    for k, (t, term) in enumerate(zip(ops, terms)):
+        full = tuple(sizes[c] for c in term)
+        if full != t._data.shape:
+            # NumPy's einsum broadcasts only '...': expand size-1 dims of named labels
+            ops[k] = expand(t, full)
+    return Einsum.apply(eq, *ops)
 
 
 TENSOR_METHODS = {

@@ -7,7 +7,7 @@ import builtins
 
 from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
-from ._op import Op
+from ._op import Op, as_view
 
 
 def _size_arg(shape):
@@ -50,6 +50,26 @@ class Reshape(Op):
         return g.reshape(ctx.shape), None
 
 
+class Squeeze(Reshape):
+    node_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    node_name = "SqueezeBackward2"
+
+
+class Unsqueeze(Reshape):
+    node_name = "UnsqueezeBackward0"
+
+
+class Alias(Reshape):
+    node_name = "AliasBackward0"
+
+
 class Permute(Op):
     @staticmethod
     def forward(ctx, x, dims):
@@ -62,6 +82,14 @@ class Permute(Op):
         for i, d in enumerate(ctx.dims):
             inv[d] = i
         return g.transpose(inv), None
+
+
+class Transpose(Permute):
+    node_name = "TransposeBackward0"
+
+
+class T(Permute):
+    node_name = "TBackward0"
 
 
 class Expand(Op):
@@ -114,14 +142,54 @@ class Stack(Op):
         return (None,) + tuple(g.take(i, axis=ctx.dim) if nig[i + 1] else None for i in range(n))
 
 
+class Split(Op):
+    """Pieces of x along a dim (views); several outputs of one node, like torch's split."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        pre = (slice(None),) * dim
+        out = []
+        start = 0
+        for n in sizes:
+            out.append(x[pre + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *gs):
+        # pieces that got no gradient arrive as zeros (the engine fills them in)
+        return ctx.xp.concatenate(gs, axis=ctx.dim), None, None
+
+
+class SplitWithSizes(Split):
+    node_name = "SplitWithSizesBackward0"
+
+
+class Unbind(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        pre = (slice(None),) * dim
+        return tuple(x[pre + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *gs):
+        return ctx.xp.stack(gs, axis=ctx.dim), None
+
+
 class Flip(Op):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
+        if x.ndim == 0:
+            return x.copy()
         return ctx.xp.flip(x, dims)
 
     @staticmethod
     def backward(ctx, g):
+        if g.ndim == 0:
+            return g, None
         return ctx.xp.flip(g, ctx.dims), None
 
 
@@ -185,21 +253,28 @@ class ConstantPad(Op):
 
 
 # ---------------------------------------------------------------------- functions
+def _reshape_fn(shape):
+    return lambda a: a.reshape(shape)
+
+
+def _reshape_op(input, shape, op):
+    """Apply a reshape-like op; the result is a view of input when NumPy made one."""
+    a = input._data
+    out = op.apply(input, shape)
+    # NumPy reshapes without copying when the strides allow it: then the result is a view
+    if a.flags.c_contiguous or backend(input._device).xp.may_share_memory(out._data, a):
+        as_view(out, input, _reshape_fn(shape))
+    return out
+
+
 def reshape(input, *shape):
     shape = _infer_shape(_size_arg(shape), input._data.size, input._data.shape)
-    if shape == input._data.shape:
-        return Reshape.apply(input, shape) if input.requires_grad else _view_result(input, input._data)
-    return Reshape.apply(input, shape)
-
-
-def _view_result(src, arr):
-    t = _make(arr, src._device)
-    t._vc = src._vc
-    return t
+    return _reshape_op(input, shape, Reshape)
 
 
 def view(input, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and \
+            not hasattr(shape[0], "__index__"):
         from .. import _dtype as D
 
         dt = D.to_dtype(shape[0])
@@ -218,9 +293,7 @@ def view(input, *shape):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) "
                 "instead.") from None
     out = Reshape.apply(input, shape)
-    out._vc = input._vc
-    out._base = input if input.requires_grad else None
-    return out
+    return as_view(out, input, _reshape_fn(shape))
 
 
 def view_as(input, other):
@@ -253,7 +326,13 @@ def unflatten(input, dim, sizes):
     d = _wrap_dim(dim, nd)
     shp = input._data.shape
     sizes = tuple(sizes)
-    sizes = _infer_shape(sizes, shp[d], (shp[d],))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = _infer_shape(sizes, shp[d], (shp[d],))
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shp[d]}) in the input tensor") from None
     return reshape(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
@@ -261,25 +340,32 @@ def squeeze(input, dim=None):
     shp = input._data.shape
     if dim is None:
         new = tuple(s for s in shp if s != 1)
+        op = Squeeze
     else:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        ds = {_wrap_dim(d, len(shp)) for d in dims} if shp else set()
+        multi = isinstance(dim, (tuple, list))
+        dims = dim if multi else (dim,)
+        ds = {_wrap_dim(d, len(shp)) for d in dims}
         new = tuple(s for i, s in enumerate(shp) if not (i in ds and s == 1))
-    if new == shp:
-        return _alias(input)
-    return reshape(input, new)
-
-
-def _alias(input):
-    if input.requires_grad:
-        return Reshape.apply(input, input._data.shape)
-    return _view_result(input, input._data)
+        op = SqueezeDims if multi else SqueezeDim
+    return _reshape_op(input, new, op)
 
 
 def unsqueeze(input, dim):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp) + 1)
-    return reshape(input, shp[:d] + (1,) + shp[d:])
+    return _reshape_op(input, shp[:d] + (1,) + shp[d:], Unsqueeze)
+
+
+def _alias(input):
+    return _reshape_op(input, input._data.shape, Alias)
+
+
+def _permute_fn(dims):
+    return lambda a: a.transpose(dims)
+
+
+def _permute_op(input, dims, op):
+    return as_view(op.apply(input, dims), input, _permute_fn(dims))
 
 
 def permute(input, *dims):
@@ -292,21 +378,17 @@ def permute(input, *dims):
     dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    out = Permute.apply(input, dims)
-    out._vc = input._vc
-    return out
+    return _permute_op(input, dims, Permute)
 
 
 def transpose(input, dim0, dim1):
     nd = input._data.ndim
-    if nd == 0:
-        return _alias(input)
     d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
+    if nd == 0:
+        return _permute_op(input, (), Transpose)
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    out = Permute.apply(input, tuple(dims))
-    out._vc = input._vc
-    return out
+    return _permute_op(input, tuple(dims), Transpose)
 
 
 swapaxes = transpose
@@ -317,9 +399,7 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    if nd < 2:
-        return _alias(input)
-    return transpose(input, 0, 1)
+    return _permute_op(input, (1, 0) if nd == 2 else tuple(range(nd)), T)
 
 
 def movedim(input, source, destination):
@@ -358,7 +438,8 @@ def expand(input, *sizes):
                                f"{list(sizes)}.  Tensor sizes: {list(shp)}")
         else:
             new.append(s)
-    return Expand.apply(input, tuple(new))
+    # an expanded tensor shares memory but cannot be written (fn None)
+    return as_view(Expand.apply(input, tuple(new)), input, None)
 
 
 def expand_as(input, other):
@@ -485,10 +566,12 @@ def _slice_dim(input, d, start, stop):
     from .index import getitem
 
     idx = (slice(None),) * d + (slice(start, stop),)
-    return getitem(input, idx)
+    return getitem(input, idx, "SliceBackward0")
 
 
 def narrow(input, dim, start, length):
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if isinstance(start, Tensor):
@@ -501,27 +584,36 @@ def narrow(input, dim, start, length):
 
 
 def split(tensor, split_size_or_sections, dim=0):
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
-        if s <= 0 and n > 0:
+        if s < 0 or (s == 0 and n > 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        bounds = list(range(0, n, s)) if s else [0]
+        bounds = list(range(0, n, s)) if s and n else [0]
         sizes = [builtins.min(s, n - b) for b in bounds]
+        op = Split
     else:
-        sizes = list(split_size_or_sections)
-        if builtins.sum(sizes) != n:
+        sizes = [int(v) for v in split_size_or_sections]
+        if builtins.sum(sizes) != n or builtins.any(v < 0 for v in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
-    out = []
+        op = SplitWithSizes
+    outs = op.apply(tensor, d, tuple(sizes))
+    pre = (slice(None),) * d
     start = 0
-    for s in sizes:
-        out.append(_slice_dim(tensor, d, start, start + s))
-        start += s
-    return tuple(out)
+    for o, k in zip(outs, sizes):
+        as_view(o, tensor, _getitem_fn(pre + (slice(start, start + k),)))
+        start += k
+    return outs
+
+
+def _getitem_fn(idx):
+    return lambda a: a[idx]
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -540,20 +632,25 @@ def tensor_split(input, indices_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 0
-    if size == 0:
-        return tuple(_slice_dim(input, d, 0, 0) for _ in range(builtins.min(chunks, 1)))
-    return split(input, size, d)
+    if n == 0:  # torch gives `chunks` empty pieces
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim=0):
-    from .index import getitem
-
-    d = _wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d]
-    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(n))
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = _wrap_dim(dim, nd)
+    outs = Unbind.apply(input, d)
+    pre = (slice(None),) * d
+    for i, o in enumerate(outs):
+        as_view(o, input, _getitem_fn(pre + (i,)))
+    return outs
 
 
 def flip(input, dims):
@@ -571,10 +668,16 @@ def flipud(input):
 
 
 def roll(input, shifts, dims=None):
+    if dims is not None and input._data.ndim == 0:
+        d = dims if isinstance(dims, int) else dims[0]
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     if dims is None:
-        flat = flatten(input)
-        return reshape(Roll.apply(flat, shifts if isinstance(shifts, int) else shifts[0], 0),
-                       input._data.shape)
+        if not isinstance(shifts, int):
+            if len(shifts) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                                   f"dims:0")
+            shifts = shifts[0]
+        return Roll.apply(input, int(shifts), None)  # NumPy rolls the flattened array
     return Roll.apply(input, shifts if isinstance(shifts, int) else tuple(shifts),
                       dims if isinstance(dims, int) else tuple(dims))
 

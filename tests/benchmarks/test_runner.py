@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +18,7 @@ def _load_run_module():
         "benchmarks_run_under_test", ROOT / "benchmarks" / "run.py"
     )
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up in sys.modules
     spec.loader.exec_module(mod)
     return mod
 
@@ -145,8 +147,19 @@ def test_format_table_shows_units_mb_per_s_and_error_cells():
     ]
     lines = run.format_table(rows).splitlines()
     assert lines[0].split("|")[2].strip() == "lamina"
-    assert "20.0 us" in lines[2] and "2.00" in lines[2] and lines[2].rstrip().endswith("NO")
+    cells = [c.strip() for c in lines[2].split("|")]
+    assert cells == ["w", "#2", "20.0 us", "10.0 us", "2.00", "<= 1.5", "NO", "-", "-"]
     assert "(537 MB/s)" in lines[3] and "(1,074 MB/s)" in lines[3]
     assert "MB/s >= 1x" in lines[3]
     assert "ERROR (step: AttributeError: module 'lamina' has no attribute 'exp')" in lines[4]
     assert "w [lamina]: step: AttributeError" in lines[-1]
+
+
+def test_other_cpu_share_is_a_fraction_on_linux():
+    probe = run.OtherCpu()
+    time.sleep(0.05)
+    share = probe.share()
+    if sys.platform.startswith("linux"):
+        assert share is not None and 0.0 <= share <= 1.0
+    else:
+        assert share is None

@@ -1,0 +1,190 @@
+"""Identity, Linear and Bilinear (torch.nn.modules.linear)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..._creation import empty
+from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...ops.linalg import _SCALAR_T
+from ...ops.linalg import Linear as _Addmm
+from ...ops.linalg import LinearNoBias as _Mm
+from ...ops.linalg import LinearView as _LinearView
+from .. import functional as F
+from .._errors import ModuleInputError, shape_error
+from ..module import Module
+from ..parameter import Parameter
+
+__all__ = ["Identity", "Linear", "Bilinear"]
+
+
+# the same fused op, named after the node torch ends with when there is no bias and the input
+# is not 2-D (matmul's squeeze / unsafe view instead of addmm + view)
+class _LinearVecNoBias(_LinearView):
+    node_name = "SqueezeBackward4"
+
+
+class _LinearNdNoBias(_LinearView):
+    node_name = "UnsafeViewBackward0"
+
+
+class Identity(Module):
+    """Returns its input unchanged; accepts (and ignores) any constructor arguments.
+
+    Example:
+        >>> import lamina as torch
+        >>> x = torch.randn(2, 3)
+        >>> torch.nn.Identity(54, unused="x")(x) is x
+        True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b, one fused autograd node (``AddmmBackward0`` for 2-D input).
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+        device, dtype: where and how the parameters are created.
+
+    Shape:
+        - Input: (*, in_features). Output: (*, out_features).
+
+    Attributes:
+        weight: (out_features, in_features), drawn from U(-1/sqrt(in_features),
+            1/sqrt(in_features)).
+        bias: (out_features,), drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)).
+
+    Example:
+        >>> import lamina as torch
+        >>> m = torch.nn.Linear(20, 30)
+        >>> m(torch.randn(128, 20)).shape
+        lamina.Size([128, 30])
+    """
+
+    __constants__ = ["in_features", "out_features"]
+    in_features: int
+    out_features: int
+    weight: Tensor
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw weight then bias from the default generator, in torch's order."""
+        w = self.weight
+        fan_in = w.shape[1] if w.ndim > 1 else 0
+        with no_grad():
+            if w.numel():
+                # torch writes kaiming_uniform_(a=sqrt(5)); that is U(+-1/sqrt(fan_in)), torch's
+                # historical default. The bound is computed with torch's exact float steps
+                # (gain, std, sqrt(3) * std) so the draws are bit-identical.
+                a = math.sqrt(5)
+                gain = math.sqrt(2.0 / (1 + a**2))
+                std = gain / math.sqrt(fan_in)
+                bound = math.sqrt(3.0) * std
+                w.uniform_(-bound, bound)
+            if self.bias is not None:
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        w = self.weight
+        try:
+            x = input._data
+        except AttributeError:
+            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}") from None
+        s = x.shape
+        if not s or s[-1] != w._data.shape[1]:
+            raise shape_error(self, s, f"(*, {self.in_features})")
+        b = self.bias
+        if x.dtype is not w._data.dtype and x.dtype != w._data.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[w._data.dtype.name]}")
+        if len(s) == 2:
+            return _Addmm.apply(input, w, b) if b is not None else _Mm.apply(input, w, None)
+        if b is not None:
+            return _LinearView.apply(input, w, b)
+        return (_LinearVecNoBias if len(s) == 1 else _LinearNdNoBias).apply(input, w, None)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b.
+
+    Args:
+        in1_features, in2_features: sizes of the two inputs' last dims.
+        out_features: size of the output's last dim.
+        bias: learn an additive bias (default True).
+
+    Shape:
+        - Input1: (*, in1_features), Input2: (*, in2_features) with the same leading dims.
+        - Output: (*, out_features).
+
+    Attributes:
+        weight: (out_features, in1_features, in2_features) from U(-1/sqrt(in1), 1/sqrt(in1)).
+        bias: (out_features,) from the same distribution.
+
+    Example:
+        >>> import lamina as torch
+        >>> m = torch.nn.Bilinear(20, 30, 40)
+        >>> m(torch.randn(128, 20), torch.randn(128, 30)).shape
+        lamina.Size([128, 40])
+    """
+
+    __constants__ = ["in1_features", "in2_features", "out_features"]
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device,
+                                      dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.size(1))
+        with no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        s1, s2 = tuple(input1.shape), tuple(input2.shape)
+        if not s1 or not s2 or s1[-1] != self.in1_features or s2[-1] != self.in2_features:
+            raise ModuleInputError(
+                self, f"got inputs of shapes {s1} and {s2}; expected (*, {self.in1_features}) "
+                f"and (*, {self.in2_features})")
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

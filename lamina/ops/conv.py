@@ -1,0 +1,537 @@
+"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d, one N-d implementation.
+
+A convolution is im2col plus one matrix product. The column matrix is laid out as
+``(C, *kernel, N, *out)``: a sliding-window view of the padded input, made contiguous with one
+copy, so that ``weight (O, C*K) @ cols (C*K, N*P)`` is a single GEMM over the whole batch
+(NumPy's stacked matmul calls BLAS once per matrix, which is slow for small images and under
+thread contention). Its backward is two more GEMMs; the input gradient goes back through
+``col2im``, which accumulates one strided slice per kernel tap (a loop over the ``kh*kw`` taps,
+never over pixels, batch items or channels, and no ``add.at``).
+
+A transposed convolution is the input gradient of a convolution with the same weight, and its
+backward is that convolution: both directions share ``_im2col`` / ``_col2im``.
+
+When the column matrix of a whole batch would exceed ``COLS_BUDGET`` bytes, the batch is
+processed in chunks, so the memory of im2col stays bounded.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .._tensor import Tensor
+from ._op import Op
+
+COLS_BUDGET = 256 * 2**20
+"""Bytes a column matrix may take before the batch is split into chunks."""
+
+SAVE_COLS_BYTES = 64 * 2**20
+"""Forward keeps its column matrix for the weight gradient when it is at most this big;
+larger ones are rebuilt in backward (an im2col copy costs far less than the GEMMs)."""
+
+
+# ---------------------------------------------------------------------- array helpers
+def _sliding_windows(xp, x, window, axes):
+    """``sliding_window_view`` (NumPy, recent CuPy) with an ``as_strided`` fallback."""
+    st = xp.lib.stride_tricks
+    f = getattr(st, "sliding_window_view", None)
+    if f is not None:
+        return f(x, window, axis=axes)
+    shape = list(x.shape)
+    strides = list(x.strides)
+    extra_shape, extra_strides = [], []
+    for w, a in zip(window, axes):
+        shape[a] -= w - 1
+        extra_shape.append(w)
+        extra_strides.append(x.strides[a])
+    return st.as_strided(x, tuple(shape + extra_shape), tuple(strides + extra_strides))
+
+
+def windows(xp, x, k, s, d, osp, first=2):
+    """Read-only view ``(*lead, *osp, *k)`` of the windows of ``x`` over its spatial axes
+    ``first, first+1, ...``: window ``o`` starts at ``o*s`` and takes every ``d``-th element."""
+    nd = len(k)
+    eff = tuple(d[i] * (k[i] - 1) + 1 for i in range(nd))
+    v = _sliding_windows(xp, x, eff, tuple(range(first, first + nd)))
+    sl = (slice(None),) * first
+    sl += tuple(slice(0, (osp[i] - 1) * s[i] + 1, s[i]) for i in range(nd))
+    sl += tuple(slice(None, None, d[i]) for i in range(nd))
+    return v[sl]
+
+
+def _im2col(xp, x, k, s, d, osp):
+    """``x (N, C, *S)`` (already padded) -> contiguous columns ``(C, *k, N, *osp)``."""
+    nd = len(k)
+    v = windows(xp, x, k, s, d, osp)  # (N, C, *osp, *k)
+    perm = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+    return xp.ascontiguousarray(v.transpose(perm))
+
+
+def _col2im(xp, cols, shape, k, s, d, osp):
+    """Adjoint of ``_im2col``: ``cols (C, *k, N, *osp)`` -> ``(C, N, *S)`` of ``shape``,
+    summing overlapping windows; one strided-slice accumulation per kernel tap."""
+    out = xp.zeros(shape, cols.dtype)
+    nd = len(k)
+    for tap in itertools.product(*[range(ki) for ki in k]):
+        sl = (slice(None), slice(None)) + tuple(
+            slice(tap[i] * d[i], tap[i] * d[i] + (osp[i] - 1) * s[i] + 1, s[i]) for i in range(nd))
+        out[sl] += cols[(slice(None),) + tap]
+    return out
+
+
+def _pad0(xp, x, pads):
+    """Zero-pad the spatial axes of ``x (N, C, *S)`` by ``pads`` ((lo, hi) per axis)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    out = xp.zeros(shape, x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n)
+                                           for n, (lo, _) in zip(x.shape[2:], pads))] = x
+    return out
+
+
+def _crop(x, pads, first=2):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return x[(slice(None),) * first + tuple(slice(lo, x.shape[first + i] - hi)
+                                            for i, (lo, hi) in enumerate(pads))]
+
+
+def _prod(t):
+    p = 1
+    for v in t:
+        p *= v
+    return p
+
+
+def _chunk(n, per_item_bytes):
+    """Batch items per chunk so that one chunk's column matrix fits in COLS_BUDGET."""
+    if per_item_bytes <= 0:
+        return max(n, 1)
+    return max(1, min(max(n, 1), COLS_BUDGET // per_item_bytes))
+
+
+def _to_nc(xp, y, out, bias):
+    """Store ``y (O, n, *sp)`` into ``out (n, O, *sp)`` (one transposed copy), adding bias."""
+    nd = y.ndim - 2
+    yt = y.transpose((1, 0) + tuple(range(2, 2 + nd)))
+    if bias is not None:
+        xp.add(yt, bias.reshape((-1,) + (1,) * nd), out=out)
+    else:
+        out[...] = yt
+
+
+def _gemm(a, b):
+    """Grouped product ``(g, m, k) @ (g, k, n)``; one plain GEMM when ``g == 1``."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return a @ b
+
+
+def _cn(xp, x, g):
+    """``x (n, C, *sp)`` -> contiguous ``(g, C/g, n*P)`` (channels first, grouped)."""
+    nd = x.ndim - 2
+    xt = xp.ascontiguousarray(x.transpose((1, 0) + tuple(range(2, 2 + nd))))
+    return xt.reshape(g, x.shape[1] // g, -1)
+
+
+# ---------------------------------------------------------------------- convolution
+def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
+    """Convolution on arrays. ``x (N, C, *S)``, ``w (O, C/groups, *k)``, ``pads`` (lo, hi)
+    per axis. Returns ``(out, xpad, cols)``; ``cols`` is the whole-batch column matrix when
+    ``keep_cols`` and it fits, else None."""
+    xpad = _pad0(xp, x, pads)
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    sp = xpad.shape[2:]
+    osp = tuple((sp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(len(k)))
+    p = _prod(osp)
+    ck = c // groups * _prod(k)
+    w2 = w.reshape(groups, o // groups, ck)
+    out = xp.empty((n, o) + osp, x.dtype)
+    per = c * _prod(k) * p * x.itemsize
+    nb = _chunk(n, per)
+    cols = None
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        cl = _im2col(xp, xpad[n0:n1], k, s, d, osp).reshape(groups, ck, (n1 - n0) * p)
+        y = _gemm(w2, cl).reshape((o, n1 - n0) + osp)
+        _to_nc(xp, y, out[n0:n1], b)
+        if keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES:
+            cols = cl
+    return out, xpad, cols
+
+
+def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
+    """Gradients of ``conv_forward`` w.r.t. (x, w, b) for the flags in ``need``."""
+    n, o = g.shape[:2]
+    c = xpad.shape[1]
+    k = w.shape[2:]
+    osp = g.shape[2:]
+    p = _prod(osp)
+    ck = c // groups * _prod(k)
+    w2 = w.reshape(groups, o // groups, ck)
+    gx = xp.empty((n, c) + tuple(xpad.shape[2 + i] - lo - hi for i, (lo, hi) in enumerate(pads)),
+                  g.dtype) if need[0] else None
+    gw = xp.zeros((groups, o // groups, ck), g.dtype) if need[1] else None
+    gb = xp.zeros((o,), g.dtype) if need[2] else None
+    nb = _chunk(n, c * _prod(k) * p * g.itemsize)
+    if cols is not None:
+        nb = max(n, 1)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        g2 = _cn(xp, g[n0:n1], groups)  # (groups, O/groups, nb*P)
+        if gb is not None:
+            gb += g2.reshape(o, -1).sum(axis=1)
+        if gw is not None:
+            cl = cols if cols is not None else \
+                _im2col(xp, xpad[n0:n1], k, s, d, osp).reshape(groups, ck, (n1 - n0) * p)
+            gw += _gemm(g2, cl.transpose(0, 2, 1))
+        if gx is not None:
+            gc = _gemm(w2.transpose(0, 2, 1), g2).reshape((c,) + k + (n1 - n0,) + osp)
+            full = _col2im(xp, gc, (c, n1 - n0) + xpad.shape[2:], k, s, d, osp)
+            _to_nc(xp, _crop(full, pads), gx[n0:n1], None)
+    if gw is not None:
+        gw = gw.reshape(w.shape)
+    return gx, gw, gb
+
+
+def conv_transpose_forward(xp, x, w, b, s, p, op, d, groups):
+    """Transposed convolution on arrays: the input gradient of a convolution whose weight is
+    ``w (C_in, C_out/groups, *k)``. Output size ``(S-1)*s - 2p + d*(k-1) + op + 1``."""
+    n, cin = x.shape[:2]
+    k = w.shape[2:]
+    cout = w.shape[1] * groups
+    sp = x.shape[2:]
+    nd = len(k)
+    full = tuple((sp[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] for i in range(nd))
+    pads = tuple((p[i], p[i]) for i in range(nd))
+    osz = tuple(full[i] - 2 * p[i] for i in range(nd))
+    ck = w.shape[1] * _prod(k)
+    w2 = w.reshape(groups, cin // groups, ck).transpose(0, 2, 1)
+    out = xp.empty((n, cout) + osz, x.dtype)
+    nb = _chunk(n, cout * _prod(k) * _prod(sp) * x.itemsize)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        gc = _gemm(w2, _cn(xp, x[n0:n1], groups)).reshape((cout,) + k + (n1 - n0,) + sp)
+        buf = _col2im(xp, gc, (cout, n1 - n0) + full, k, s, d, sp)
+        _to_nc(xp, _crop(buf, pads), out[n0:n1], b)
+    return out
+
+
+def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
+    """Gradients of ``conv_transpose_forward``: a convolution of the output gradient."""
+    n, cin = x.shape[:2]
+    k = w.shape[2:]
+    cout = w.shape[1] * groups
+    sp = x.shape[2:]
+    nd = len(k)
+    gpad = _pad0(xp, g, tuple((p[i], p[i]) for i in range(nd)))
+    ck = w.shape[1] * _prod(k)
+    w2 = w.reshape(groups, cin // groups, ck)
+    gx = xp.empty(x.shape, g.dtype) if need[0] else None
+    gw = xp.zeros((groups, cin // groups, ck), g.dtype) if need[1] else None
+    gb = None
+    if need[2]:
+        gb = g.reshape(n, cout, -1).sum(axis=2).sum(axis=0) if n else xp.zeros((cout,), g.dtype)
+    nb = _chunk(n, cout * _prod(k) * _prod(sp) * g.itemsize)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        if gx is None and gw is None:
+            break
+        cl = _im2col(xp, gpad[n0:n1], k, s, d, sp).reshape(groups, ck, (n1 - n0) * _prod(sp))
+        if gx is not None:
+            _to_nc(xp, _gemm(w2, cl).reshape((cin, n1 - n0) + sp), gx[n0:n1], None)
+        if gw is not None:
+            gw += _gemm(_cn(xp, x[n0:n1], groups), cl.transpose(0, 2, 1))
+    if gw is not None:
+        gw = gw.reshape(w.shape)
+    return gx, gw, gb
+
+
+# ---------------------------------------------------------------------- ops
+class ConvNd(Op):
+    """N-d convolution node (torch's ``ConvolutionBackward0``); unbatched input allowed."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, s, pads, d, groups):
+        unb = x.ndim == w.ndim - 1
+        if unb:
+            x = x[None]
+        n = ctx.needs_input_grad
+        keep = n is not None and n[1]
+        out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
+        if n is not None:
+            ctx.unb = unb
+            ctx.args = (s, pads, d, groups)
+            ctx.cols = cols
+            ctx.save_for_backward(xpad if (n[1] and cols is None) else None, w)
+            ctx.xshape = xpad.shape
+        return out[0] if unb else out
+
+    @staticmethod
+    def backward(ctx, g):
+        xpad, w = ctx.saved
+        s, pads, d, groups = ctx.args
+        if ctx.unb:
+            g = g[None]
+        if xpad is None:  # only the shape is needed (input grad, or cols were kept)
+            xpad = _Shape(ctx.xshape, g.dtype)
+        gx, gw, gb = conv_backward(ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
+                                   ctx.needs_input_grad)
+        ctx.cols = None
+        if ctx.unb and gx is not None:
+            gx = gx[0]
+        return gx, gw, gb, None, None, None, None
+
+
+class _Shape:
+    """Stands in for the padded input when backward needs only its shape."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+
+class ConvTransposeNd(Op):
+    """N-d transposed convolution node (torch's ``ConvolutionBackward0``)."""
+
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, s, p, op, d, groups):
+        unb = x.ndim == w.ndim - 1
+        if unb:
+            x = x[None]
+        out = conv_transpose_forward(ctx.xp, x, w, b, s, p, op, d, groups)
+        if ctx.needs_input_grad is not None:
+            ctx.unb = unb
+            ctx.args = (s, p, d, groups)
+            ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w)
+            ctx.xshape = x.shape
+        return out[0] if unb else out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved
+        s, p, d, groups = ctx.args
+        if ctx.unb:
+            g = g[None]
+        if x is None:
+            x = _Shape(ctx.xshape, g.dtype)
+        gx, gw, gb = conv_transpose_backward(ctx.xp, g, x, w, s, p, d, groups,
+                                             ctx.needs_input_grad)
+        if ctx.unb and gx is not None:
+            gx = gx[0]
+        return gx, gw, gb, None, None, None, None, None
+
+
+# ---------------------------------------------------------------------- argument checks
+def ntuple(v, n, name="kernel_size"):
+    """An int or a sequence of ``n`` ints -> tuple of ``n`` ints (torch's ``_ntuple``)."""
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1 and n > 1:
+            return tuple(int(v[0]) for _ in range(n))
+        if len(v) != n:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                               f"values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        return tuple(int(e) for e in v)
+    return (int(v),) * n
+
+
+def _dims(shape):
+    return "[" + ", ".join(str(v) for v in shape) + "]"
+
+
+_TNAME = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def _check_common(name, nd, input, weight, bias, transposed):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): argument 'weight' (position 2) must be Tensor, not "
+                        f"{type(weight).__name__}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {_dims(input.shape)}")
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{name}: expected a {nd + 2}-D weight (out_channels, "
+                           f"in_channels/groups, *kernel_size), got weight of size "
+                           f"{_dims(weight.shape)}")
+    dx, dw = input._data.dtype, weight._data.dtype
+    if dx.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
+    if dx != dw:
+        raise RuntimeError(f"Input type ({_TNAME.get(dx.name, dx.name)}) and weight type "
+                           f"({_TNAME.get(dw.name, dw.name)}) should be the same")
+    if bias is not None:
+        if not isinstance(bias, Tensor):
+            raise TypeError(f"{name}(): argument 'bias' must be Tensor, not "
+                            f"{type(bias).__name__}")
+        if bias._data.dtype != dx:
+            raise RuntimeError(f"Input type ({_TNAME.get(dx.name, dx.name)}) and bias type "
+                               f"({_TNAME.get(bias._data.dtype.name, bias._data.dtype.name)}) "
+                               f"should be the same")
+        nout = weight.shape[1] * 1 if transposed else weight.shape[0]
+        if not transposed and (bias.ndim != 1 or bias.shape[0] != nout):
+            raise RuntimeError(f"Given weight of size {_dims(weight.shape)}, expected bias to be "
+                               f"1-dimensional with {nout} elements, but got bias of size "
+                               f"{_dims(bias.shape)} instead")
+
+
+def _check_sd(s, d):
+    if any(v <= 0 for v in s):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v <= 0 for v in d):
+        raise RuntimeError("dilation should be greater than zero")
+
+
+def conv_pads(padding, nd, k, s, d):
+    """torch's padding argument (int, tuple, 'same', 'valid') -> ((lo, hi), ...) per axis."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(v != 1 for v in s):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            out = []
+            for i in range(nd):
+                total = d[i] * (k[i] - 1)
+                out.append((total // 2, total - total // 2))
+            return tuple(out)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    p = ntuple(padding, nd, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((v, v) for v in p)
+
+
+def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
+    _check_common(name, nd, input, weight, bias, False)
+    s = ntuple(stride, nd, "stride")
+    d = ntuple(dilation, nd, "dilation")
+    _check_sd(s, d)
+    k = tuple(weight.shape[2:])
+    pads = conv_pads(padding, nd, k, s, d)
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws = tuple(weight.shape)
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{_dims(ws)}] instead")
+    c = input.shape[-nd - 1]
+    if c != ws[1] * groups:
+        shp = tuple(input.shape) if input.ndim == nd + 2 else (1,) + tuple(input.shape)
+        raise RuntimeError(f"Given groups={groups}, weight of size {_dims(ws)}, expected "
+                           f"input{_dims(shp)} to have {ws[1] * groups} channels, but got {c} "
+                           f"channels instead")
+    sp = tuple(input.shape[-nd:])
+    padded = tuple(sp[i] + pads[i][0] + pads[i][1] for i in range(nd))
+    eff = tuple(d[i] * (k[i] - 1) + 1 for i in range(nd))
+    if any(padded[i] < eff[i] for i in range(nd)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+                           f"actual input size")
+    return ConvNd.apply(input, weight, bias, s, pads, d, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over ``(N, C_in, L)`` or unbatched ``(C_in, L)``; see ``Conv1d``."""
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``; see ``Conv2d``."""
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over ``(N, C_in, D, H, W)`` or unbatched input; see ``Conv3d``."""
+    return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_padding, groups,
+                       dilation):
+    _check_common(name, nd, input, weight, bias, True)
+    s = ntuple(stride, nd, "stride")
+    d = ntuple(dilation, nd, "dilation")
+    _check_sd(s, d)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{name}: padding must be an int or a tuple of ints, got '{padding}'")
+    p = ntuple(padding, nd, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    op = ntuple(output_padding, nd, "output_padding")
+    if any(v < 0 for v in op):
+        raise RuntimeError("negative output_padding is not supported")
+    for i in range(nd):
+        if op[i] >= s[i] and op[i] >= d[i]:
+            names = ["depth", "height", "width"][3 - nd:] if nd > 1 else ["width"]
+            parts = " ".join(f"output_padding_{nm}: {op[j]}" for j, nm in enumerate(names))
+            parts += " " + " ".join(f"stride_{nm}: {s[j]}" for j, nm in enumerate(names))
+            parts += " " + " ".join(f"dilation_{nm}: {d[j]}" for j, nm in enumerate(names))
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, "
+                               f"but got {parts}")
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws = tuple(weight.shape)
+    c = input.shape[-nd - 1]
+    if c != ws[0]:
+        shp = tuple(input.shape) if input.ndim == nd + 2 else (1,) + tuple(input.shape)
+        raise RuntimeError(f"Given transposed=1, weight of size {_dims(ws)}, expected "
+                           f"input{_dims(shp)} to have {ws[0]} channels, but got {c} channels "
+                           f"instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{_dims(ws)}] instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != ws[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {_dims(ws)}, expected bias to be "
+                           f"1-dimensional with {ws[1] * groups} elements, but got bias of size "
+                           f"{_dims(bias.shape)} instead")
+    sp = tuple(input.shape[-nd:])
+    osz = tuple((sp[i] - 1) * s[i] - 2 * p[i] + d[i] * (ws[2 + i] - 1) + op[i] + 1
+                for i in range(nd))
+    if any(v <= 0 for v in osz):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, sp))}). "
+                           f"Calculated output size per channel: ({' x '.join(map(str, osz))}). "
+                           f"Output size is too small")
+    return ConvTransposeNd.apply(input, weight, bias, s, p, op, d, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-D transposed convolution ("deconvolution"); see ``ConvTranspose1d``."""
+    return _conv_transpose_nd(1, "conv_transpose1d", input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution ("deconvolution"); see ``ConvTranspose2d``."""
+    return _conv_transpose_nd(2, "conv_transpose2d", input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution ("deconvolution"); see ``ConvTranspose3d``."""
+    return _conv_transpose_nd(3, "conv_transpose3d", input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)
+
+
+FUNCTIONS = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+             "conv_transpose3d"]
+__all__ = list(FUNCTIONS)

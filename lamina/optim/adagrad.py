@@ -1,0 +1,137 @@
+"""Adagrad (Duchi et al.), with PyTorch's learning-rate decay."""
+
+from __future__ import annotations
+
+from .._device import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from .optimizer import (
+    Optimizer,
+    _check_differentiable,
+    _check_lr,
+    _full_like,
+    _is_uninitialized,
+    _step_tensor,
+)
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad, PyTorch's formulation::
+
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s = s + g * g
+        p = p - clr * g / (sqrt(s) + eps)
+
+    Unlike the other optimizers the state (``step`` and ``sum``) is created for every
+    parameter in the constructor, as PyTorch does.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-2).
+        lr_decay: learning rate decay (default 0).
+        weight_decay: L2 penalty (default 0).
+        initial_accumulator_value: initial value of ``sum`` (default 0).
+        eps: added to the denominator (default 1e-10).
+        maximize: maximize the objective.
+        foreach, fused: accepted for compatibility.
+        differentiable: must be False.
+    """
+
+    _param_state_keys = ("sum",)
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
+                 fused=None) -> None:
+        _check_lr(lr)
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: "
+                             f"{initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "fused": fused}
+        super().__init__(params, defaults)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        for group in self.param_groups:
+            for p in group["params"]:
+                # a lazy parameter has no shape yet: its state is made at its first step
+                if not _is_uninitialized(p) and getattr(p, "_data", None) is not None:
+                    self._init_state(self.state[p], p)
+
+    def _init_state(self, st: dict, p) -> None:
+        st.clear()
+        st["step"] = _step_tensor()
+        st["sum"] = _full_like(p, self.defaults["initial_accumulator_value"])
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
+            lr_decay = group["lr_decay"]
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            maximize = group["maximize"]
+            dev = xp = None
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if p._device is not dev:
+                    dev = p._device
+                    xp = backend(dev).xp
+                d = p._data
+                gd = g._data
+                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
+                # write through: work on 1-element views instead
+                sc = not d.ndim
+                if sc:
+                    d = d.reshape(1)
+                    gd = gd.reshape(1)
+                st = state[p]
+                if not st or self._state_stale(st, p):
+                    self._init_state(st, p)
+                sa = st["step"]._data
+                sa += 1
+                step = float(sa)
+                if maximize:
+                    gd = -gd
+                if wd != 0:
+                    gd = gd + d * wd
+                clr = lr / (1 + (step - 1) * lr_decay)
+                s = st["sum"]._data
+                if sc:
+                    s = s.reshape(1)
+                t = gd * gd
+                s += t
+                xp.sqrt(s, out=t)
+                t += eps
+                xp.divide(gd, t, out=t)
+                t *= clr
+                d -= t
+                p._vc[0] += 1
+        return loss

@@ -1,0 +1,199 @@
+"""Adam (with AMSGrad and optionally decoupled weight decay)."""
+
+from __future__ import annotations
+
+from .._device import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from .optimizer import (
+    Optimizer,
+    _check_differentiable,
+    _check_lr,
+    _step_tensor,
+    _to_scalar,
+    _zeros_like,
+)
+
+__all__ = ["Adam"]
+
+
+def _check_betas(betas) -> None:
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _check_eps_wd(eps, weight_decay) -> None:
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _lerp(xp, m, g, t, w) -> None:
+    """m.lerp_(g, w) with torch's two formulas; ``t`` holds ``g - m`` and is clobbered."""
+    if w < 0.5:
+        t *= w
+        m += t
+    else:
+        t *= 1 - w
+        xp.subtract(g, t, out=m)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), PyTorch's formulation and defaults.
+
+    Per step ``t`` with ``g = grad (+ weight_decay * p unless decoupled)``::
+
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                             (amsgrad)
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    With ``decoupled_weight_decay=True`` (AdamW) ``p`` is first scaled by
+    ``1 - lr * weight_decay`` instead of adding the decay to the gradient.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-3).
+        betas: coefficients of the running averages (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        amsgrad: use the maximum of past second moments.
+        maximize: maximize the objective.
+        decoupled_weight_decay: AdamW's decay.
+        foreach, capturable, fused: accepted for compatibility.
+        differentiable: must be False.
+    """
+
+    _param_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False) -> None:
+        _check_lr(lr)
+        _check_eps_wd(eps, 0.0)
+        _check_betas(betas)
+        _check_eps_wd(0.0, weight_decay)
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError(  # noqa: TRY004 - torch raises ValueError
+                "betas must be either both floats or both Tensors")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor) and betas[i].numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    def _init_state(self, st: dict, p, amsgrad: bool) -> None:
+        st.clear()
+        st["step"] = _step_tensor()
+        st["exp_avg"] = _zeros_like(p)
+        st["exp_avg_sq"] = _zeros_like(p)
+        if amsgrad:
+            st["max_exp_avg_sq"] = _zeros_like(p)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
+            beta1, beta2 = group["betas"]
+            beta1 = _to_scalar(beta1)
+            beta2 = _to_scalar(beta2)
+            omb1 = 1 - beta1
+            omb2 = 1 - beta2
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            dev = xp = None
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if p._device is not dev:
+                    dev = p._device
+                    xp = backend(dev).xp
+                d = p._data
+                gd = g._data
+                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
+                # write through: work on 1-element views instead
+                sc = not d.ndim
+                if sc:
+                    d = d.reshape(1)
+                    gd = gd.reshape(1)
+                st = state[p]
+                if not st or self._state_stale(st, p):
+                    self._init_state(st, p, amsgrad)
+                elif amsgrad and "max_exp_avg_sq" not in st:
+                    st["max_exp_avg_sq"] = _zeros_like(p)
+                sa = st["step"]._data
+                sa += 1
+                step = float(sa)
+                if wd != 0 and not decoupled:
+                    t = d * wd
+                    if maximize:
+                        t -= gd
+                    else:
+                        t += gd
+                    gd = t
+                else:
+                    if wd != 0:
+                        d *= 1 - lr * wd
+                    if maximize:
+                        gd = -gd
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
+                if sc:
+                    m = m.reshape(1)
+                    v = v.reshape(1)
+                t = gd - m
+                _lerp(xp, m, gd, t, omb1)
+                v *= beta2
+                xp.multiply(gd, omb2, out=t)
+                t *= gd
+                v += t
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                step_size = lr / bias_correction1
+                if amsgrad:
+                    mx = st["max_exp_avg_sq"]._data
+                    if sc:
+                        mx = mx.reshape(1)
+                    xp.maximum(mx, v, out=mx)
+                    xp.sqrt(mx, out=t)
+                else:
+                    xp.sqrt(v, out=t)
+                t /= bias_correction2_sqrt
+                t += eps
+                xp.divide(m, t, out=t)
+                t *= step_size
+                d -= t
+                p._vc[0] += 1
+        return loss

@@ -1,0 +1,131 @@
+"""NAdam: Adam with Nesterov momentum (Dozat), with PyTorch's momentum decay."""
+
+from __future__ import annotations
+
+from .._device import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from .adam import _check_betas, _check_eps_wd, _lerp
+from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    """NAdam, PyTorch's formulation::
+
+        mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)); P = prod(mu_1..mu_t)
+        m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g * g
+        d = sqrt(v / (1 - beta2**t)) + eps
+        p -= lr * (1 - mu_t) / (1 - P) * g / d + lr * mu_{t+1} / (1 - P * mu_{t+1}) * m / d
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 2e-3).
+        betas: coefficients (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        momentum_decay: default 4e-3.
+        decoupled_weight_decay: AdamW-style decay (NAdamW).
+        maximize: maximize the objective.
+        foreach, capturable: accepted for compatibility.
+        differentiable: must be False.
+    """
+
+    _param_state_keys = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False) -> None:
+        _check_lr(lr)
+        _check_eps_wd(eps, 0.0)
+        _check_betas(betas)
+        _check_eps_wd(0.0, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay,
+                    "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            momentum_decay = group["momentum_decay"]
+            decoupled = group["decoupled_weight_decay"]
+            maximize = group["maximize"]
+            dev = xp = None
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if p._device is not dev:
+                    dev = p._device
+                    xp = backend(dev).xp
+                d = p._data
+                gd = g._data
+                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
+                # write through: work on 1-element views instead
+                sc = not d.ndim
+                if sc:
+                    d = d.reshape(1)
+                    gd = gd.reshape(1)
+                st = state[p]
+                if not st or self._state_stale(st, p):
+                    st.clear()
+                    st["step"] = _step_tensor()
+                    st["mu_product"] = _step_tensor(1.0)
+                    st["exp_avg"] = _zeros_like(p)
+                    st["exp_avg_sq"] = _zeros_like(p)
+                if maximize:
+                    gd = -gd
+                sa = st["step"]._data
+                sa += 1
+                step = float(sa)
+                bias_correction2 = 1 - beta2 ** step
+                if wd != 0:
+                    if decoupled:
+                        d *= 1 - lr * wd
+                    else:
+                        gd = gd + d * wd
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+                mp = st["mu_product"]._data
+                mp *= mu  # kept in float32 like torch's scalar tensor
+                mu_product = float(mp)
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
+                if sc:
+                    m = m.reshape(1)
+                    v = v.reshape(1)
+                t = gd - m
+                _lerp(xp, m, gd, t, 1 - beta1)
+                v *= beta2
+                xp.multiply(gd, 1 - beta2, out=t)
+                t *= gd
+                v += t
+                xp.divide(v, bias_correction2, out=t)
+                xp.sqrt(t, out=t)
+                t += eps
+                u = gd * (lr * (1.0 - mu) / (1.0 - mu_product))
+                u /= t
+                d -= u
+                xp.multiply(m, lr * mu_next / (1.0 - mu_product * mu_next), out=u)
+                u /= t
+                d -= u
+                p._vc[0] += 1
+        return loss

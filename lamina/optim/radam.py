@@ -1,0 +1,123 @@
+"""RAdam: Adam with a rectified adaptive learning rate (Liu et al.)."""
+
+from __future__ import annotations
+
+import math
+
+from .._device import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from .adam import _check_betas, _check_eps_wd, _lerp
+from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    """RAdam, PyTorch's formulation: Adam's update times the variance rectification term
+    ``r_t`` while ``rho_t > 5``, plain bias-corrected momentum SGD before that.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-3).
+        betas: coefficients (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        decoupled_weight_decay: AdamW-style decay.
+        maximize: maximize the objective.
+        foreach, capturable: accepted for compatibility.
+        differentiable: must be False.
+    """
+
+    _param_state_keys = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False) -> None:
+        _check_lr(lr)
+        _check_eps_wd(eps, 0.0)
+        _check_betas(betas)
+        _check_eps_wd(0.0, weight_decay)
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            decoupled = group["decoupled_weight_decay"]
+            maximize = group["maximize"]
+            rho_inf = 2 / (1 - beta2) - 1
+            dev = xp = None
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if p._device is not dev:
+                    dev = p._device
+                    xp = backend(dev).xp
+                d = p._data
+                gd = g._data
+                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
+                # write through: work on 1-element views instead
+                sc = not d.ndim
+                if sc:
+                    d = d.reshape(1)
+                    gd = gd.reshape(1)
+                st = state[p]
+                if not st or self._state_stale(st, p):
+                    st.clear()
+                    st["step"] = _step_tensor()
+                    st["exp_avg"] = _zeros_like(p)
+                    st["exp_avg_sq"] = _zeros_like(p)
+                if maximize:
+                    gd = -gd
+                sa = st["step"]._data
+                sa += 1
+                step = float(sa)
+                if wd != 0:
+                    if decoupled:
+                        d *= 1 - lr * wd
+                    else:
+                        gd = gd + d * wd
+                m = st["exp_avg"]._data
+                v = st["exp_avg_sq"]._data
+                if sc:
+                    m = m.reshape(1)
+                    v = v.reshape(1)
+                t = gd - m
+                _lerp(xp, m, gd, t, 1 - beta1)
+                v *= beta2
+                xp.multiply(gd, 1 - beta2, out=t)
+                t *= gd
+                v += t
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+                xp.divide(m, bias_correction1, out=t)
+                t *= lr
+                if rho_t > 5.0:
+                    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                    a = xp.sqrt(v)
+                    a += eps
+                    xp.divide(bias_correction2 ** 0.5, a, out=a)
+                    t *= a
+                    t *= rect
+                d -= t
+                p._vc[0] += 1
+        return loss

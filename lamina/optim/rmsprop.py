@@ -1,0 +1,152 @@
+"""RMSprop (Hinton), centered variant and momentum as in PyTorch."""
+
+from __future__ import annotations
+
+from .._device import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from .adam import _lerp
+from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop, PyTorch's formulation::
+
+        v = alpha * v + (1 - alpha) * g * g
+        a = sqrt(v - ga * ga) + eps with ga = lerp(ga, g, 1 - alpha)   (centered)
+        a = sqrt(v) + eps                                              (otherwise)
+        b = momentum * b + g / a; p -= lr * b                          (momentum > 0)
+        p -= lr * g / a                                                (otherwise)
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-2).
+        alpha: smoothing constant (default 0.99).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        momentum: momentum factor (default 0).
+        centered: normalize by the estimated variance of the gradient.
+        maximize: maximize the objective.
+        capturable, foreach: accepted for compatibility.
+        differentiable: must be False.
+    """
+
+    _param_state_keys = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False) -> None:
+        _check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                lr = lr.item()
+            alpha = group["alpha"]
+            oma = 1 - alpha
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            momentum = group["momentum"]
+            centered = group["centered"]
+            maximize = group["maximize"]
+            dev = xp = None
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if p._device is not dev:
+                    dev = p._device
+                    xp = backend(dev).xp
+                d = p._data
+                gd = g._data
+                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
+                # write through: work on 1-element views instead
+                sc = not d.ndim
+                if sc:
+                    d = d.reshape(1)
+                    gd = gd.reshape(1)
+                st = state[p]
+                if not st or self._state_stale(st, p):
+                    st.clear()
+                    st["step"] = _step_tensor()
+                    st["square_avg"] = _zeros_like(p)
+                if momentum > 0 and "momentum_buffer" not in st:
+                    st["momentum_buffer"] = _zeros_like(p)
+                if centered and "grad_avg" not in st:
+                    st["grad_avg"] = _zeros_like(p)
+                sa = st["step"]._data
+                sa += 1
+                if wd != 0:
+                    t = d * wd
+                    if maximize:
+                        t -= gd
+                    else:
+                        t += gd
+                    gd = t
+                elif maximize:
+                    gd = -gd
+                v = st["square_avg"]._data
+                if sc:
+                    v = v.reshape(1)
+                v *= alpha
+                t = gd * oma
+                t *= gd
+                v += t
+                if centered:
+                    ga = st["grad_avg"]._data
+                    if sc:
+                        ga = ga.reshape(1)
+                    xp.subtract(gd, ga, out=t)
+                    _lerp(xp, ga, gd, t, oma)
+                    xp.multiply(ga, ga, out=t)
+                    xp.subtract(v, t, out=t)
+                    xp.sqrt(t, out=t)
+                else:
+                    xp.sqrt(v, out=t)
+                t += eps
+                xp.divide(gd, t, out=t)
+                if momentum > 0:
+                    b = st["momentum_buffer"]._data
+                    if sc:
+                        b = b.reshape(1)
+                    b *= momentum
+                    b += t
+                    d -= b * lr
+                else:
+                    t *= lr
+                    d -= t
+                p._vc[0] += 1
+        return loss
