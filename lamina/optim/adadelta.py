@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .._device import backend
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
 
 __all__ = ["Adadelta"]
@@ -48,52 +46,17 @@ class Adadelta(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             rho = group["rho"]
             eps = group["eps"]
             wd = group["weight_decay"]
             maximize = group["maximize"]
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    st.clear()
-                    st["step"] = _step_tensor()
-                    st["square_avg"] = _zeros_like(p)
-                    st["acc_delta"] = _zeros_like(p)
-                sa = st["step"]._data
-                sa += 1
-                if maximize:
-                    gd = -gd
-                if wd != 0:
-                    gd = gd + d * wd
-                v = st["square_avg"]._data
-                u = st["acc_delta"]._data
-                if sc:
-                    v = v.reshape(1)
-                    u = u.reshape(1)
+            for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
+                gd = l2_grad(d, gd, wd, maximize)
+                v = arr(st["square_avg"])
+                u = arr(st["acc_delta"])
                 v *= rho
                 t = gd * (1 - rho)
                 t *= gd
@@ -110,5 +73,10 @@ class Adadelta(Optimizer):
                 u += t
                 delta *= lr
                 d -= delta
-                p._vc[0] += 1
         return loss
+
+    @staticmethod
+    def _init_state(st: dict, p) -> None:
+        st["step"] = _step_tensor()
+        st["square_avg"] = _zeros_like(p)
+        st["acc_delta"] = _zeros_like(p)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .._device import backend
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .optimizer import (
     Optimizer,
     _check_differentiable,
@@ -83,49 +81,17 @@ class Adagrad(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             wd = group["weight_decay"]
             maximize = group["maximize"]
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    self._init_state(st, p)
-                sa = st["step"]._data
-                sa += 1
-                step = float(sa)
-                if maximize:
-                    gd = -gd
-                if wd != 0:
-                    gd = gd + d * wd
+            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+                gd = l2_grad(d, gd, wd, maximize)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                s = st["sum"]._data
-                if sc:
-                    s = s.reshape(1)
+                s = arr(st["sum"])
                 t = gd * gd
                 s += t
                 xp.sqrt(s, out=t)
@@ -133,5 +99,4 @@ class Adagrad(Optimizer):
                 xp.divide(gd, t, out=t)
                 t *= clr
                 d -= t
-                p._vc[0] += 1
         return loss

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from .._device import backend
 from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .optimizer import (
     Optimizer,
     _check_differentiable,
@@ -103,25 +102,22 @@ class Adam(Optimizer):
             group.setdefault("decoupled_weight_decay", False)
             group.setdefault("fused", None)
 
-    def _init_state(self, st: dict, p, amsgrad: bool) -> None:
-        st.clear()
+    @staticmethod
+    def _init_state(st: dict, p) -> None:
         st["step"] = _step_tensor()
         st["exp_avg"] = _zeros_like(p)
         st["exp_avg_sq"] = _zeros_like(p)
-        if amsgrad:
-            st["max_exp_avg_sq"] = _zeros_like(p)
+
+    @staticmethod
+    def _init_state_ams(st: dict, p) -> None:
+        Adam._init_state(st, p)
+        st["max_exp_avg_sq"] = _zeros_like(p)
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             beta1, beta2 = group["betas"]
             beta1 = _to_scalar(beta1)
             beta2 = _to_scalar(beta2)
@@ -132,47 +128,15 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    self._init_state(st, p, amsgrad)
-                elif amsgrad and "max_exp_avg_sq" not in st:
-                    st["max_exp_avg_sq"] = _zeros_like(p)
-                sa = st["step"]._data
-                sa += 1
-                step = float(sa)
-                if wd != 0 and not decoupled:
-                    t = d * wd
-                    if maximize:
-                        t -= gd
-                    else:
-                        t += gd
-                    gd = t
-                else:
-                    if wd != 0:
-                        d *= 1 - lr * wd
-                    if maximize:
-                        gd = -gd
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                if sc:
-                    m = m.reshape(1)
-                    v = v.reshape(1)
+            init = self._init_state_ams if amsgrad else self._init_state
+            for xp, d, gd, st, arr, step in param_steps(self, group, init):
+                if amsgrad and "max_exp_avg_sq" not in st:
+                    st["max_exp_avg_sq"] = _zeros_like(st["exp_avg_sq"])
+                if decoupled and wd != 0:
+                    d *= 1 - lr * wd
+                gd = l2_grad(d, gd, 0 if decoupled else wd, maximize)
+                m = arr(st["exp_avg"])
+                v = arr(st["exp_avg_sq"])
                 t = gd - m
                 _lerp(xp, m, gd, t, omb1)
                 v *= beta2
@@ -183,9 +147,7 @@ class Adam(Optimizer):
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 step_size = lr / bias_correction1
                 if amsgrad:
-                    mx = st["max_exp_avg_sq"]._data
-                    if sc:
-                        mx = mx.reshape(1)
+                    mx = arr(st["max_exp_avg_sq"])
                     xp.maximum(mx, v, out=mx)
                     xp.sqrt(mx, out=t)
                 else:
@@ -195,5 +157,4 @@ class Adam(Optimizer):
                 xp.divide(m, t, out=t)
                 t *= step_size
                 d -= t
-                p._vc[0] += 1
         return loss

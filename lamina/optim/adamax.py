@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .._device import backend
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .adam import _check_betas, _check_eps_wd, _lerp
 from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
 
@@ -46,53 +44,17 @@ class Adamax(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             wd = group["weight_decay"]
             maximize = group["maximize"]
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    st.clear()
-                    st["step"] = _step_tensor()
-                    st["exp_avg"] = _zeros_like(p)
-                    st["exp_inf"] = _zeros_like(p)
-                sa = st["step"]._data
-                sa += 1
-                step = float(sa)
-                if maximize:
-                    gd = -gd
-                if wd != 0:
-                    gd = gd + d * wd
-                m = st["exp_avg"]._data
-                u = st["exp_inf"]._data
-                if sc:
-                    m = m.reshape(1)
-                    u = u.reshape(1)
+            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+                gd = l2_grad(d, gd, wd, maximize)
+                m = arr(st["exp_avg"])
+                u = arr(st["exp_inf"])
                 t = gd - m
                 _lerp(xp, m, gd, t, 1 - beta1)
                 u *= beta2
@@ -103,5 +65,10 @@ class Adamax(Optimizer):
                 xp.divide(m, u, out=t)
                 t *= clr
                 d -= t
-                p._vc[0] += 1
         return loss
+
+    @staticmethod
+    def _init_state(st: dict, p) -> None:
+        st["step"] = _step_tensor()
+        st["exp_avg"] = _zeros_like(p)
+        st["exp_inf"] = _zeros_like(p)

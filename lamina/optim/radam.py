@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._device import backend
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .adam import _check_betas, _check_eps_wd, _lerp
 from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
 
@@ -47,58 +45,21 @@ class RAdam(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             wd = group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
             maximize = group["maximize"]
             rho_inf = 2 / (1 - beta2) - 1
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    st.clear()
-                    st["step"] = _step_tensor()
-                    st["exp_avg"] = _zeros_like(p)
-                    st["exp_avg_sq"] = _zeros_like(p)
-                if maximize:
-                    gd = -gd
-                sa = st["step"]._data
-                sa += 1
-                step = float(sa)
-                if wd != 0:
-                    if decoupled:
-                        d *= 1 - lr * wd
-                    else:
-                        gd = gd + d * wd
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                if sc:
-                    m = m.reshape(1)
-                    v = v.reshape(1)
+            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+                if decoupled and wd != 0:
+                    d *= 1 - lr * wd
+                gd = l2_grad(d, gd, 0 if decoupled else wd, maximize)
+                m = arr(st["exp_avg"])
+                v = arr(st["exp_avg_sq"])
                 t = gd - m
                 _lerp(xp, m, gd, t, 1 - beta1)
                 v *= beta2
@@ -119,5 +80,10 @@ class RAdam(Optimizer):
                     t *= a
                     t *= rect
                 d -= t
-                p._vc[0] += 1
         return loss
+
+    @staticmethod
+    def _init_state(st: dict, p) -> None:
+        st["step"] = _step_tensor()
+        st["exp_avg"] = _zeros_like(p)
+        st["exp_avg_sq"] = _zeros_like(p)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .._device import backend
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ._steps import closure_loss, group_lr, l2_grad, param_steps
 from .adam import _lerp
 from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
 
@@ -66,15 +64,9 @@ class RMSprop(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        state = self.state
+        loss = closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if isinstance(lr, Tensor):
-                lr = lr.item()
+            lr = group_lr(group)
             alpha = group["alpha"]
             oma = 1 - alpha
             eps = group["eps"]
@@ -82,53 +74,19 @@ class RMSprop(Optimizer):
             momentum = group["momentum"]
             centered = group["centered"]
             maximize = group["maximize"]
-            dev = xp = None
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if p._device is not dev:
-                    dev = p._device
-                    xp = backend(dev).xp
-                d = p._data
-                gd = g._data
-                # arithmetic on 0-d arrays yields NumPy scalars, which in-place updates cannot
-                # write through: work on 1-element views instead
-                sc = not d.ndim
-                if sc:
-                    d = d.reshape(1)
-                    gd = gd.reshape(1)
-                st = state[p]
-                if not st or self._state_stale(st, p):
-                    st.clear()
-                    st["step"] = _step_tensor()
-                    st["square_avg"] = _zeros_like(p)
+            for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
                 if momentum > 0 and "momentum_buffer" not in st:
-                    st["momentum_buffer"] = _zeros_like(p)
+                    st["momentum_buffer"] = _zeros_like(st["square_avg"])
                 if centered and "grad_avg" not in st:
-                    st["grad_avg"] = _zeros_like(p)
-                sa = st["step"]._data
-                sa += 1
-                if wd != 0:
-                    t = d * wd
-                    if maximize:
-                        t -= gd
-                    else:
-                        t += gd
-                    gd = t
-                elif maximize:
-                    gd = -gd
-                v = st["square_avg"]._data
-                if sc:
-                    v = v.reshape(1)
+                    st["grad_avg"] = _zeros_like(st["square_avg"])
+                gd = l2_grad(d, gd, wd, maximize)
+                v = arr(st["square_avg"])
                 v *= alpha
                 t = gd * oma
                 t *= gd
                 v += t
                 if centered:
-                    ga = st["grad_avg"]._data
-                    if sc:
-                        ga = ga.reshape(1)
+                    ga = arr(st["grad_avg"])
                     xp.subtract(gd, ga, out=t)
                     _lerp(xp, ga, gd, t, oma)
                     xp.multiply(ga, ga, out=t)
@@ -139,14 +97,16 @@ class RMSprop(Optimizer):
                 t += eps
                 xp.divide(gd, t, out=t)
                 if momentum > 0:
-                    b = st["momentum_buffer"]._data
-                    if sc:
-                        b = b.reshape(1)
+                    b = arr(st["momentum_buffer"])
                     b *= momentum
                     b += t
                     d -= b * lr
                 else:
                     t *= lr
                     d -= t
-                p._vc[0] += 1
         return loss
+
+    @staticmethod
+    def _init_state(st: dict, p) -> None:
+        st["step"] = _step_tensor()
+        st["square_avg"] = _zeros_like(p)
