@@ -307,8 +307,13 @@ class Tensor:
                 and self._data.size == 1:
             # the common `loss.backward()`: skip the general argument handling
             d = self._data
-            b = self._device._backend or backend(self._device)
-            _engine().run_backward([(self, b.xp.ones(d.shape, d.dtype))], bool(retain_graph))
+            key = (self._device, d.dtype, d.shape)
+            one = _ONES.get(key)
+            if one is None:
+                b = self._device._backend or backend(self._device)
+                one = _ONES[key] = b.xp.ones(d.shape, d.dtype)
+            # a fresh copy each time: the engine may keep the seed as a leaf's .grad
+            _engine().run_backward([(self, one.copy())], bool(retain_graph))
             return
         from .autograd import backward as _bw
 
@@ -640,6 +645,9 @@ def _to(t: Tensor, dev, dt, copy: bool) -> Tensor:
 
 
 _ENGINE = []
+# the seeds of `loss.backward()`: one 1-element array of ones per (device, dtype, shape),
+# copied per call (xp.ones is a Python-level function in NumPy, copy is one C call)
+_ONES: dict = {}
 
 
 def _engine():

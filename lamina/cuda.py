@@ -55,8 +55,13 @@ def _index(device, where: str) -> int:
 def _require(where: str, idx: int | None = None) -> None:
     n = device_count()
     if n == 0:
-        raise RuntimeError(f"{where}: no CUDA GPU is available (lamina's cuda device needs CuPy "
-                           f"and an NVIDIA GPU: pip install 'lamina[cuda]')")
+        if _cupy() is None:
+            raise RuntimeError(f"{where}: no CUDA GPU is available: lamina's cuda device needs "
+                               f"CuPy, which is not installed; expected an NVIDIA GPU and "
+                               f"pip install 'lamina[cuda]' (cupy-cuda12x)")
+        raise RuntimeError(f"{where}: no CUDA GPU is available: CuPy is installed but sees no "
+                           f"GPU; expected an NVIDIA driver and a visible device (check "
+                           f"nvidia-smi and CUDA_VISIBLE_DEVICES)")
     if idx is not None and idx >= n:
         raise RuntimeError(f"{where}: CUDA error: invalid device ordinal; expected a device "
                            f"index below {n}, got {idx}")
@@ -87,6 +92,7 @@ def manual_seed(seed: int) -> None:
 
 
 def manual_seed_all(seed: int) -> None:
+    """Seed every GPU's generator (does nothing without a GPU, like torch)."""
     from ._rng import cuda_manual_seed
 
     cuda_manual_seed(seed, all_devices=True)
@@ -104,3 +110,56 @@ def empty_cache() -> None:
     cp = _cupy()
     if cp is not None and is_available():
         cp.get_default_memory_pool().free_all_blocks()
+
+
+def is_initialized() -> bool:
+    """True once a cuda device has been used in this process."""
+    from ._backends import cupy_backend
+
+    return bool(cupy_backend._BACKENDS)
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes of GPU memory held by tensors (CuPy's memory pool); 0 without a GPU."""
+    cp = _cupy()
+    if cp is None or not is_available():
+        return 0
+    with cp.cuda.Device(_index(device, "lamina.cuda.memory_allocated")):
+        return int(cp.get_default_memory_pool().used_bytes())
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes of GPU memory CuPy's pool holds (used and cached); 0 without a GPU."""
+    cp = _cupy()
+    if cp is None or not is_available():
+        return 0
+    with cp.cuda.Device(_index(device, "lamina.cuda.memory_reserved")):
+        return int(cp.get_default_memory_pool().total_bytes())
+
+
+class device:
+    """Context manager: ``with lamina.cuda.device(1):`` makes GPU 1 current inside the block.
+
+    ``None`` or a negative index does nothing (as in torch).
+    """
+
+    def __init__(self, device):
+        if device is None or (isinstance(device, int) and device < 0):
+            self.idx = -1
+        else:
+            self.idx = _index(device, "lamina.cuda.device")
+        self.prev_idx = -1
+
+    def __enter__(self):
+        global _current
+        if self.idx >= 0:
+            _require("lamina.cuda.device", self.idx)
+            self.prev_idx = _current
+            _current = self.idx
+        return self
+
+    def __exit__(self, *exc):
+        global _current
+        if self.idx >= 0:
+            _current = self.prev_idx
+        return False

@@ -81,6 +81,27 @@ _TWO_M24 = np.float32(2.0**-24)
 _TWO_M53 = 2.0**-53
 _CHUNK = 1 << 15  # elements per block of the emulated-FMA paths (temporaries stay in cache)
 _CHUNK_ROWS = _CHUNK // 16
+_UCHUNK = 1 << 16  # draws per block of uniform_'s float32 path
+_UCHUNK_AHEAD = 1 << 18  # the same, when a helper thread draws one block ahead
+_AHEAD_MIN = 1 << 20  # draws from which the helper thread pays off
+try:
+    _NCPU = len(os.sched_getaffinity(0))
+except AttributeError:  # no sched_getaffinity (macOS, Windows)
+    _NCPU = os.cpu_count() or 1
+
+
+def _spare_cpu() -> bool:
+    """Whether a helper thread would find an idle cpu (the load counts this process too).
+
+    On a saturated machine the hand-offs between two threads cost more than they save; the
+    numbers drawn are the same either way.
+    """
+    if _NCPU < 2:
+        return False
+    try:
+        return os.getloadavg()[0] < _NCPU - 0.5
+    except (AttributeError, OSError):  # no load average (Windows)
+        return True
 
 # The CPUGeneratorImplState struct (aten/src/ATen/CPUGeneratorImpl.cpp), byte for byte.
 _STATE_DTYPE = np.dtype({
@@ -508,6 +529,55 @@ class Generator:
         r = self._raw(2 * n).reshape(n, 2)
         return (r[:, 0] << _S32) | r[:, 1]
 
+    def _raw_blocks(self, n: int):
+        """``_raw(n)`` as successive blocks, for a caller that transforms block after block.
+
+        With a large ``n`` and an idle cpu, a helper thread draws the next block while the
+        caller transforms the current one (NumPy's MT19937 and ufuncs release the GIL):
+        the transform then costs almost nothing next to the serial engine. The stream is the
+        same either way; the caller must not touch the generator until the blocks are used.
+        """
+        if n < _AHEAD_MIN or not _spare_cpu():
+            for i in range(0, n, _UCHUNK):
+                yield self._raw(min(_UCHUNK, n - i))
+            return
+        import queue
+        import threading
+
+        self._fresh = False
+        raw = self._bg.random_raw
+        q: queue.Queue = queue.Queue(maxsize=2)  # bounded: blocks stay few and in cache
+        stop = []
+
+        def produce():
+            try:
+                for i in range(0, n, _UCHUNK_AHEAD):
+                    if stop:
+                        return
+                    q.put(raw(min(_UCHUNK_AHEAD, n - i)))
+            except BaseException as e:  # noqa: BLE001 - handed to the consumer
+                q.put(e)
+
+        t = threading.Thread(target=produce, name="lamina-rng-ahead", daemon=True)
+        t.start()
+        done = False
+        try:
+            for _ in range(0, n, _UCHUNK_AHEAD):
+                r = q.get()
+                if isinstance(r, BaseException):
+                    raise r
+                yield r
+            done = True
+        finally:
+            if not done:  # stopped early: unblock a producer waiting on the full queue
+                stop.append(True)
+                while t.is_alive():
+                    try:
+                        q.get_nowait()
+                    except queue.Empty:
+                        t.join(0.001)
+            t.join()
+
     def _uniform53(self, n: int) -> np.ndarray:
         """``n`` float64 uniforms in [0, 1): the low 53 bits of ``random64()`` over 2**53."""
         r = self._raw(2 * n).reshape(n, 2)
@@ -522,8 +592,12 @@ class Generator:
 
     # ------------------------------------------------------------------ distributions
 
-    def _uniform(self, shape, low, high, dtype):
-        """``torch.rand`` / ``Tensor.uniform_(low, high)``: a new array of ``shape``."""
+    def _uniform(self, shape, low, high, dtype, out=None):
+        """``torch.rand`` / ``Tensor.uniform_(low, high)``: an array of ``shape``.
+
+        ``out`` (optional): an array of ``shape`` and ``dtype`` to fill instead of allocating
+        one (a C-contiguous float32 one on the cpu is filled in place); it is returned.
+        """
         dtype = _as_np_dtype(dtype)
         shape = tuple(shape)
         if dtype.kind != "f":
@@ -534,36 +608,75 @@ class Generator:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={low:g} > to={high:g}")
         if self._cuda is not None:
-            return self._cuda.uniform(shape, low, high, dtype)
-        n = _numel(shape)
-        if dtype == _f64:
-            x = self._uniform53(n)
-            if not (low == 0 and high == 1):
-                x = _affine64(x, low, high - low)
-        elif dtype == np.float16:  # sampled in float (opmath), then rounded to half
-            x = self._uniform_f32(n, _f32(low), _f32(high)).astype(np.float16)
+            x = self._cuda.uniform(shape, low, high, dtype)
         else:
-            x = self._uniform_f32(n, _f32(low), _f32(high))
-        # ATen: a value that rounded up to `to` becomes `from`, keeping [from, to)
-        top = dtype.type(high)
-        if x.size and not (low == 0 and high == 1 and dtype != np.float16) and x.max() == top:
-            x[x == top] = dtype.type(low)
-        return x.reshape(shape)
+            n = _numel(shape)
+            if dtype == _f32:
+                direct = (out is not None and out.flags.c_contiguous and out.dtype == _f32
+                          and out.shape == shape)
+                x = self._uniform_f32(n, _f32(low), _f32(high),
+                                      out.reshape(-1) if direct else None)
+                if direct:
+                    return out
+                x = x.reshape(shape)
+            else:
+                if dtype == _f64:
+                    x = self._uniform53(n)
+                    if not (low == 0 and high == 1):
+                        x = _affine64(x, low, high - low)
+                else:  # half: sampled in float (opmath), then rounded
+                    x = self._uniform_f32(n, _f32(low), _f32(high)).astype(dtype)
+                x = _to_below(x, dtype.type(low), dtype.type(high)).reshape(shape)
+        if out is None:
+            return x
+        out[...] = x
+        return out
 
-    def _uniform_f32(self, n: int, lo: np.float32, hi: np.float32) -> np.ndarray:
-        if lo == 0 and hi == 1:
-            return self._uniform24(n)
-        # (x * (to - from) + from), contracted to one FMA in ATen's kernel. x = k / 2**24 with
-        # a 24-bit k, so when from's and (to - from)'s exponents are close (the usual
-        # symmetric bounds) the float64 sum is exact and a single rounding gives the FMA.
+    def _uniform_f32(self, n: int, lo: np.float32, hi: np.float32, out=None) -> np.ndarray:
+        """``n`` float32 uniforms in [lo, hi), into ``out`` (a flat float32 array) if given.
+
+        ATen computes ``x * (to - from) + from`` with x = k / 2**24 (k: the low 24 bits of
+        one draw), contracted to one FMA: the exact value rounded once. The paths below
+        produce that same rounding.
+        """
         d = hi - lo
-        k = (self._raw(n) & _M24).astype(_f64)
-        if _fma_sum_exact(d, lo):
-            k *= float(d) * 2.0**-24
-            k += float(lo)
-            return k.astype(_f32)
-        x = k.astype(_f32) * _TWO_M24
-        return _fma32(x, d, lo)
+        s = float(d) * 2.0**-24
+        if math.isfinite(s) and float(_f32(s)) == s and (lo == 0 or lo == -hi):
+            # k * d * 2**-24 + lo == (k - c) * s with c = 0 or 2**23 (symmetric bounds):
+            # k - c and s are exact float32 values, and one float32 multiply rounds their
+            # exact product once, as the FMA does. Neither path can round up to `hi`.
+            c, s32, generic = (_f32(0) if lo == 0 else _f32(1 << 23)), _f32(s), False
+        elif _fma_sum_exact(d, lo):
+            generic = True  # the float64 sum is exact; its cast to float32 is the one rounding
+        else:
+            x = (self._raw(n) & _M24).astype(_f32) * _TWO_M24
+            return _to_below(_fma32(x, d, lo), lo, hi, out)
+        if out is None:
+            out = np.empty(n, dtype=_f32)
+        # Blocks of draws: the 64-bit raw words and the temporaries stay in cache (one pass
+        # over memory for the output instead of several over 8-byte arrays).
+        buf = None if not generic else np.empty(min(n, _UCHUNK_AHEAD), dtype=_f64)
+        i = 0
+        blocks = self._raw_blocks(n)
+        try:
+            for r in blocks:
+                r &= _M24
+                o = out[i:i + r.size]
+                i += r.size
+                if generic:
+                    b = buf[:r.size]
+                    np.multiply(r, s, out=b)  # k * d * 2**-24 is exact in float64
+                    b += float(lo)
+                    o[...] = b
+                    _to_below(o, lo, hi, o)
+                else:
+                    np.copyto(o, r.view(np.int64), casting="unsafe")  # k < 2**24: exact
+                    if c:
+                        o -= c
+                    o *= s32
+        finally:
+            blocks.close()  # stops a helper thread at once, even on an exception
+        return out
 
     def _normal(self, shape, mean, std, dtype):
         """``torch.randn`` / ``Tensor.normal_(mean, std)``: a new array of ``shape``."""
@@ -862,6 +975,16 @@ def _apply_swaps(z: np.ndarray) -> np.ndarray:
     out[:m] = np.where(has, link.take(np.where(has, pred, 0)), t)
     out[m] = link[m]
     return out
+
+
+def _to_below(x, low, high, out=None):
+    """ATen's uniform: a value that rounded up to ``to`` becomes ``from``, keeping [from, to)."""
+    if out is not None and out is not x:
+        out[...] = x
+        x = out
+    if x.size and x.max() == high and low != high:
+        x[x == high] = low
+    return x
 
 
 def _fma_sum_exact(d: np.float32, lo: np.float32) -> bool:

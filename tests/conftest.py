@@ -255,7 +255,8 @@ def make_fake_cupy(device_count: int = 2):
     curand = types.SimpleNamespace(CURAND_RNG_PSEUDO_PHILOX4_32_10=101)
     cp.cuda = types.SimpleNamespace(runtime=runtime, Device=_FakeDevice, curand=curand)
     cp.random = types.SimpleNamespace(RandomState=_RandomState)
-    cp.get_default_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
+    cp.get_default_memory_pool = lambda: types.SimpleNamespace(
+        free_all_blocks=lambda: None, used_bytes=lambda: 512, total_bytes=lambda: 1024)
     return cp
 
 

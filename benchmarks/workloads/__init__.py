@@ -40,6 +40,7 @@ ALL: tuple[str, ...] = (
     "conv64_fwd",
     "state_dict_save",
     "state_dict_load",
+    "digits_epoch",
 )
 
 

@@ -197,23 +197,30 @@ def _accumulate(t, g, given, kept, _make):
                 g = r._data
                 given = None
     d = t._data
-    if g.dtype != d.dtype:
+    if g.dtype is not d.dtype and g.dtype != d.dtype:
         g = g.astype(d.dtype)
     if g.shape != d.shape:
         raise RuntimeError(
             f"Function backward returned an invalid gradient: got shape {tuple(g.shape)} for a "
             f"leaf of shape {tuple(d.shape)}")
-    cur = t.grad
+    cur = t._grad
     if cur is None:
         # keep g itself when nothing else can see it: not a view, not an incoming buffer,
-        # not already the .grad of another leaf
-        if g.base is not None or not g.flags.writeable or id(g) in kept or \
-                (given is not None and any(x is g for x in given)):
+        # not already the .grad of another leaf (cheapest tests first; .flags builds an object)
+        if g.base is not None or id(g) in kept or (given is not None and _is_in(g, given)) \
+                or not g.flags.writeable:
             g = g.copy()
         kept.add(id(g))
         t._grad = _make(g, t._device)
     else:
         cur._data += g
+
+
+def _is_in(g, given):
+    for x in given:
+        if x is g:
+            return True
+    return False
 
 
 def _run_pre_hooks(n, gl, _make):

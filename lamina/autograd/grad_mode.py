@@ -17,6 +17,7 @@ class _GradState:
 
 
 STATE = _GradState()
+_object_new = object.__new__
 
 
 def is_grad_enabled() -> bool:
@@ -81,15 +82,13 @@ class no_grad(_DecoratorContextManager):
 
     __slots__ = ("prev",)
 
+    # `with no_grad():` runs once per inference step: no __init__, and __new__ does only
+    # the allocation unless used as a bare decorator (``prev`` is set by __enter__)
     def __new__(cls, func=None):
-        self = super().__new__(cls)
+        self = _object_new(cls)
         if func is not None and callable(func):  # used as a bare decorator: @no_grad
-            self.__init__()
             return self(func)
         return self
-
-    def __init__(self, func=None):
-        self.prev = False
 
     def __enter__(self):
         self.prev = STATE.enabled
@@ -106,14 +105,10 @@ class enable_grad(_DecoratorContextManager):
     __slots__ = ("prev",)
 
     def __new__(cls, func=None):
-        self = super().__new__(cls)
+        self = _object_new(cls)
         if func is not None and callable(func):
-            self.__init__()
             return self(func)
         return self
-
-    def __init__(self, func=None):
-        self.prev = False
 
     def __enter__(self):
         self.prev = STATE.enabled

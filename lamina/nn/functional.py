@@ -341,3 +341,18 @@ def one_hot(tensor: _Tensor, num_classes: int = -1) -> _Tensor:
 
 
 # --- conv, pooling, normalization, embedding, padding, interpolate, unfold/fold (issue 6) ---
+from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: E402,F401
+                        conv_transpose2d, conv_transpose3d)
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: E402,F401
+                        adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,
+                        adaptive_max_pool2d, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                        adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
+                        lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices,
+                        max_pool2d, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
+                        max_unpool1d, max_unpool2d, max_unpool3d)
+from ..ops.norm import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: E402,F401
+                        local_response_norm, rms_norm)
+from ..ops.embedding import embedding, embedding_bag  # noqa: E402,F401
+from ..ops.sampling import (fold, interpolate, pad, pixel_shuffle,  # noqa: E402,F401
+                            pixel_unshuffle, unfold, upsample, upsample_bilinear,
+                            upsample_nearest)

@@ -250,6 +250,47 @@ def _size_str(shape) -> str:
     return f"torch.Size({list(shape)})"
 
 
+def _check_stale_tensors(module, err: RuntimeError, args) -> None:
+    """Explain a device error of ``module``'s forward caused by a plain tensor attribute.
+
+    A tensor kept as a plain attribute (not a parameter or buffer) does not move with
+    ``.to()`` / ``.cuda()`` / ``.cpu()``; torch then fails deep inside some op. This runs only
+    after forward raised (the call's hot path pays nothing) and, when the error is a device
+    mismatch that involves such an attribute, raises a ``ModuleInputError`` naming it.
+    """
+    if type(err) is not RuntimeError or "same device" not in str(err):
+        return
+    home = None
+    for t in itertools.chain(module._parameters.values(), module._buffers.values(), args):
+        if isinstance(t, Tensor):
+            home = t._device
+            break
+    if home is None:
+        return
+    registered = module._parameters.keys() | module._buffers.keys() | module._modules.keys()
+    msg = str(err)
+    stale = []
+    for name, value in module.__dict__.items():
+        if name in registered:
+            continue
+        items = [(name, value)]
+        if type(value) in (list, tuple):
+            items = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+        for label, v in items:
+            if isinstance(v, Tensor) and v._device != home and str(v._device) in msg:
+                stale.append((label, v._device))
+    if not stale:
+        return
+    attr = stale[0][0].split("[", 1)[0]
+    names = ", ".join(f"'{n}' (on {d})" for n, d in stale)
+    raise ModuleInputError(
+        module, f"holds the plain tensor attribute{'s' if len(stale) > 1 else ''} {names} but "
+        f"computes on {home}; a tensor kept as a plain attribute (not a parameter or buffer) "
+        f"does not move with .to()/.cuda()/.cpu(); expected it on {home}: register it with "
+        f"self.register_buffer('{attr}', tensor) (persistent=False keeps it out of the "
+        f"state_dict) so it moves with the module. Original error: {msg}") from err
+
+
 def _forward_unimplemented(self, *input: Any) -> None:
     """Define the computation performed at every call; every subclass overrides it."""
     raise NotImplementedError(
@@ -402,6 +443,9 @@ class Module:
         except ModuleInputError as e:
             e.set_root(self)
             raise
+        except RuntimeError as e:  # costs nothing unless forward raised
+            _check_stale_tensors(self, e, args)
+            raise
 
     _call_impl = __call__
     _wrapped_call_impl = __call__
@@ -415,6 +459,9 @@ class Module:
                     return self.forward(*args, **kwargs)
                 except ModuleInputError as e:
                     e.set_root(self)
+                    raise
+                except RuntimeError as e:
+                    _check_stale_tensors(self, e, args)
                     raise
         result = None
         called_always = set()
@@ -484,6 +531,8 @@ class Module:
                                       f"in forward: {e}", stacklevel=2)
             if isinstance(exc, ModuleInputError):
                 exc.set_root(self)
+            elif isinstance(exc, RuntimeError):
+                _check_stale_tensors(self, exc, args)
             raise
 
     # ------------------------------------------------------------------ registration
@@ -1117,6 +1166,13 @@ class Module:
                 error_msgs.append(msg)
                 continue
             lazy = is_lazy(param)
+            if is_lazy(value):  # from an unmaterialized model's state_dict: it has no values
+                if not lazy:
+                    error_msgs.append(
+                        f'While copying the parameter named "{key}": the checkpoint holds an '
+                        "uninitialized (lazy) tensor, which has no shape or values yet; expected "
+                        f"a tensor of shape {_size_str(param.shape)}")
+                continue
             if not lazy and param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
                 value = value[0]  # torch's backward compatibility for 0-dim params
             if not lazy and tuple(value.shape) != tuple(param.shape):

@@ -6,6 +6,8 @@ from .._tensor import Tensor, _make, _type_str
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node
 
+_new = object.__new__
+
 
 class Op:
     """Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grads)``, staticmethods.
@@ -28,20 +30,24 @@ class Op:
 
     @classmethod
     def apply(cls, *args):
+        # the hot path of every op: locals only, no helper calls unless something is unusual
         dev = None
-        req = False
+        req = None  # positions of the inputs that require grad
         arrs = []
         push = arrs.append
         for a in args:
             if isinstance(a, Tensor):
-                push(a._data)
                 d = a._device
                 if dev is None:
                     dev = d
                 elif d is not dev:
-                    _device_mismatch(cls, dev, d, len(arrs) - 1)
+                    _device_mismatch(cls, dev, d, len(arrs))
                 if a._rg:
-                    req = True
+                    if req is None:
+                        req = [len(arrs)]
+                    else:
+                        req.append(len(arrs))
+                push(a._data)
             else:
                 push(a)
         b = dev._backend
@@ -49,18 +55,20 @@ class Op:
             from .._device import backend
 
             b = backend(dev)
-        ctx = cls._node(cls, b.xp)
-        if req and STATE.enabled:
-            nxt = []
-            nig = []
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    nig.append(True)
-                    g = a.grad_fn
-                    nxt.append(a if g is None else (g, a._out))
-                else:
-                    nig.append(False)
-                    nxt.append(None)
+        # the node is built without a call to Node.__init__ (a measurable share of a tiny op)
+        ctx = _new(cls._node)
+        ctx.op = cls
+        ctx.xp = b.xp
+        ctx.saved = ()
+        if req is not None and STATE.enabled:
+            n = len(args)
+            nig = [False] * n
+            nxt = [None] * n
+            for i in req:
+                a = args[i]
+                nig[i] = True
+                g = a.grad_fn
+                nxt[i] = a if g is None else (g, a._out)
             ctx.needs_input_grad = nig
             ctx.next = nxt
             out = cls.forward(ctx, *arrs)
@@ -74,13 +82,15 @@ class Op:
             else:
                 res = _make(out, dev, True, ctx, 0)
             if ctx.saved:
-                _record_versions(ctx, args, arrs, res)
+                _record_versions(ctx, args, res)
             return res
+        ctx.needs_input_grad = None
+        ctx.next = ()
         out = cls.forward(ctx, *arrs)
         if out.__class__ is not b.array_type:
             out = _fix_out(out, b)
-        if out.__class__ is tuple:
-            return tuple(_make(o, dev) for o in out)
+            if out.__class__ is tuple:
+                return tuple(_make(o, dev) for o in out)
         return _make(out, dev)
 
     @staticmethod
@@ -100,7 +110,7 @@ def _fix_out(out, b):
     return b.xp.asarray(out)
 
 
-def _record_versions(ctx, args, arrs, res):
+def _record_versions(ctx, args, res):
     """Remember the versions of the tensors whose arrays were saved, inputs and outputs, so
     that backward detects an in-place change of them (torch's version counter check).
 
@@ -109,18 +119,24 @@ def _record_versions(ctx, args, arrs, res):
     node: the node holding itself would be a reference cycle that only the GC frees).
     """
     vs = []
-    outs = res if res.__class__ is tuple else (res,)
     for s in ctx.saved:
-        for i, a in enumerate(arrs):
-            if s is a and a is not args[i]:
-                t = args[i]
-                vs.append((t._vc, t._vc[0], s, t))
+        if s is None:
+            continue
+        for t in args:
+            if t.__class__ is not Tensor and not isinstance(t, Tensor):
+                continue
+            if t._data is s:
+                vc = t._vc
+                vs.append((vc, vc[0], s, t))
                 break
         else:
-            for k, t in enumerate(outs):
-                if s is t._data:
-                    vs.append((t._vc, 0, s, (type(ctx), k)))
-                    break
+            if res.__class__ is tuple:
+                for k, t in enumerate(res):
+                    if s is t._data:
+                        vs.append((t._vc, 0, s, (type(ctx), k)))
+                        break
+            elif s is res._data:
+                vs.append((res._vc, 0, s, (type(ctx), 0)))
     if vs:
         ctx._versions = vs
 

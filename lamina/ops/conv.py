@@ -18,6 +18,7 @@ processed in chunks, so the memory of im2col stays bounded.
 from __future__ import annotations
 
 import itertools
+import threading
 
 from .._tensor import Tensor
 from ._op import Op
@@ -59,12 +60,34 @@ def windows(xp, x, k, s, d, osp, first=2):
     return v[sl]
 
 
-def _im2col(xp, x, k, s, d, osp):
-    """``x (N, C, *S)`` (already padded) -> contiguous columns ``(C, *k, N, *osp)``."""
+_SCRATCH = threading.local()
+
+
+def _scratch(xp, shape, dtype):
+    """An uninitialized NumPy array for a column matrix that is not kept: one buffer per
+    thread, reused while it is big enough. A fresh array of this size would be a new mmap
+    whose page faults cost as much as filling it. Other backends have memory pools."""
+    if getattr(xp, "__name__", "") != "numpy":
+        return xp.empty(shape, dtype)
+    size = _prod(shape)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.dtype != dtype or buf.size < size:
+        buf = _SCRATCH.buf = xp.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+def _im2col(xp, x, k, s, d, osp, keep=True):
+    """``x (N, C, *S)`` (already padded) -> contiguous columns ``(C, *k, N, *osp)``;
+    ``keep=False``: in the per-thread scratch buffer (valid until the next such call)."""
     nd = len(k)
     v = windows(xp, x, k, s, d, osp)  # (N, C, *osp, *k)
     perm = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
-    return xp.ascontiguousarray(v.transpose(perm))
+    v = v.transpose(perm)
+    if keep:
+        return xp.ascontiguousarray(v)
+    out = _scratch(xp, v.shape, v.dtype)
+    out[...] = v
+    return out
 
 
 def _col2im(xp, cols, shape, k, s, d, osp):
@@ -153,14 +176,142 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
     per = c * _prod(k) * p * x.itemsize
     nb = _chunk(n, per)
     cols = None
+    keep = keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
-        cl = _im2col(xp, xpad[n0:n1], k, s, d, osp).reshape(groups, ck, (n1 - n0) * p)
+        cl = _im2col(xp, xpad[n0:n1], k, s, d, osp, keep).reshape(groups, ck, (n1 - n0) * p)
         y = _gemm(w2, cl).reshape((o, n1 - n0) + osp)
         _to_nc(xp, y, out[n0:n1], b)
-        if keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES:
+        if keep:
             cols = cl
     return out, xpad, cols
+
+
+# ---------------------------------------------------------------------- stride-1 fast path
+FLAT_MIN_FILL = 0.7
+"""The flat path computes the output at every padded position; it is taken when the valid
+outputs are at least this share of them (else the wasted GEMM work outweighs the faster
+copies)."""
+
+
+def use_flat(s, sp, osp) -> bool:
+    """Stride-1 convolutions whose valid outputs fill most of the padded input."""
+    return all(v == 1 for v in s) and _prod(osp) >= FLAT_MIN_FILL * _prod(sp)
+
+
+def _flat_offsets(k, d, sp):
+    """Flat offset of each kernel tap in a row-major ``sp``-shaped plane, taps in weight order."""
+    strides = [1] * len(sp)
+    for i in range(len(sp) - 2, -1, -1):
+        strides[i] = strides[i + 1] * sp[i + 1]
+    return [sum(t[i] * d[i] * strides[i] for i in range(len(k)))
+            for t in itertools.product(*[range(ki) for ki in k])]
+
+
+def _pad_cn(xp, x, pads):
+    """``x (N, C, *S)`` -> zero-padded, channels-first ``(C, N, *Sp)`` in one copy."""
+    n, c = x.shape[:2]
+    sp = tuple(v + lo + hi for v, (lo, hi) in zip(x.shape[2:], pads))
+    out = xp.empty((c, n) + sp, x.dtype) if not any(lo or hi for lo, hi in pads) else \
+        xp.zeros((c, n) + sp, x.dtype)
+    inner = (slice(None), slice(None)) + tuple(slice(lo, lo + v)
+                                               for v, (lo, _) in zip(x.shape[2:], pads))
+    out[inner] = x.transpose((1, 0) + tuple(range(2, x.ndim)))
+    return out
+
+
+def _flat_cols(xp, xf, offs, keep=True):
+    """Columns ``(C, K, L)`` of the flat channel rows ``xf (C, L)``: tap ``t`` is ``xf``
+    shifted left by ``offs[t]`` (contiguous row copies; the tail past the end is zero).
+    ``keep=False``: the columns live in a per-thread scratch buffer (used once, then
+    overwritten by the next call)."""
+    c, n = xf.shape
+    shape = (c, len(offs), n)
+    cols = xp.empty(shape, xf.dtype) if keep else _scratch(xp, shape, xf.dtype)
+    for t, off in enumerate(offs):
+        cols[:, t, :n - off] = xf[:, off:]
+        if off:
+            cols[:, t, n - off:] = 0
+    return cols
+
+
+def conv_forward_flat(xp, x, w, b, pads, d, groups, keep_cols=False):
+    """Stride-1 convolution by shifted flat rows: with the padded input laid out as
+    ``(C, N * prod(Sp))``, the input of kernel tap ``t`` for every output position is the
+    same rows shifted by a constant offset, so the column matrix is built from contiguous
+    copies, and the output is computed at every padded position and cropped. Returns
+    ``(out, xpt, cols)``: ``xpt`` the padded ``(C, N, *Sp)`` input."""
+    xpt = _pad_cn(xp, x, pads)
+    c, n = xpt.shape[:2]
+    sp = xpt.shape[2:]
+    o = w.shape[0]
+    k = w.shape[2:]
+    nd = len(k)
+    osp = tuple(sp[i] - d[i] * (k[i] - 1) for i in range(nd))
+    offs = _flat_offsets(k, d, sp)
+    ck = c // groups * len(offs)
+    w2 = w.reshape(groups, o // groups, ck)
+    out = xp.empty((n, o) + osp, x.dtype)
+    per = c * len(offs) * _prod(sp) * x.itemsize
+    nb = _chunk(n, per)
+    crop = (slice(None), slice(None)) + tuple(slice(0, v) for v in osp)
+    cols = None
+    keep = keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        cl = _flat_cols(xp, xpt[:, n0:n1].reshape(c, -1), offs, keep).reshape(groups, ck, -1)
+        y = _gemm(w2, cl).reshape((o, n1 - n0) + sp)
+        _to_nc(xp, y[crop], out[n0:n1], b)
+        if keep:
+            cols = cl
+    return out, xpt, cols
+
+
+def conv_backward_flat(xp, g, xpt, w, cols, pads, d, groups, need):
+    """Gradients of ``conv_forward_flat``: the output gradient is placed at its padded
+    positions (zeros elsewhere); the weight gradient is one GEMM with the columns, the input
+    gradient one GEMM and a shifted accumulation of contiguous rows per kernel tap."""
+    n, o = g.shape[:2]
+    c = xpt.shape[0]
+    sp = xpt.shape[2:]
+    k = w.shape[2:]
+    nd = len(k)
+    osp = g.shape[2:]
+    offs = _flat_offsets(k, d, sp)
+    ck = c // groups * len(offs)
+    w2 = w.reshape(groups, o // groups, ck)
+    insp = tuple(sp[i] - lo - hi for i, (lo, hi) in enumerate(pads))
+    gx = xp.empty((n, c) + insp, g.dtype) if need[0] else None
+    gw = xp.zeros((groups, o // groups, ck), g.dtype) if need[1] else None
+    gb = None
+    if need[2]:
+        gb = g.reshape(n, o, -1).sum(axis=2).sum(axis=0) if n else xp.zeros((o,), g.dtype)
+    nb = max(n, 1) if cols is not None else _chunk(n, c * len(offs) * _prod(sp) * g.itemsize)
+    crop = (slice(None), slice(None)) + tuple(slice(0, v) for v in osp)
+    inner = (slice(None), slice(None)) + tuple(slice(lo, sp[i] - hi)
+                                               for i, (lo, hi) in enumerate(pads))
+    for n0 in range(0, n, nb):
+        if gx is None and gw is None:
+            break
+        n1 = min(n, n0 + nb)
+        gf = xp.zeros((o, n1 - n0) + sp, g.dtype)
+        gf[crop] = g[n0:n1].transpose((1, 0) + tuple(range(2, 2 + nd)))
+        gf = gf.reshape(groups, o // groups, -1)
+        if gw is not None:
+            cl = cols if cols is not None else _flat_cols(
+                xp, xpt[:, n0:n1].reshape(c, -1), offs, False).reshape(groups, ck, -1)
+            gw += _gemm(gf, cl.transpose(0, 2, 1))
+        if gx is not None:
+            gc = _gemm(w2.transpose(0, 2, 1), gf).reshape(c, len(offs), -1)
+            length = gc.shape[2]
+            full = xp.zeros((c, length), g.dtype)
+            for t, off in enumerate(offs):
+                full[:, off:] += gc[:, t, :length - off]
+            full = full.reshape((c, n1 - n0) + sp)[inner]
+            gx[n0:n1] = full.transpose((1, 0) + tuple(range(2, 2 + nd)))
+    if gw is not None:
+        gw = gw.reshape(w.shape)
+    return gx, gw, gb
 
 
 def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
@@ -186,7 +337,7 @@ def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
             gb += g2.reshape(o, -1).sum(axis=1)
         if gw is not None:
             cl = cols if cols is not None else \
-                _im2col(xp, xpad[n0:n1], k, s, d, osp).reshape(groups, ck, (n1 - n0) * p)
+                _im2col(xp, xpad[n0:n1], k, s, d, osp, False).reshape(groups, ck, (n1 - n0) * p)
             gw += _gemm(g2, cl.transpose(0, 2, 1))
         if gx is not None:
             gc = _gemm(w2.transpose(0, 2, 1), g2).reshape((c,) + k + (n1 - n0,) + osp)
@@ -240,7 +391,8 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
         n1 = min(n, n0 + nb)
         if gx is None and gw is None:
             break
-        cl = _im2col(xp, gpad[n0:n1], k, s, d, sp).reshape(groups, ck, (n1 - n0) * _prod(sp))
+        cl = _im2col(xp, gpad[n0:n1], k, s, d, sp, False).reshape(groups, ck,
+                                                                   (n1 - n0) * _prod(sp))
         if gx is not None:
             _to_nc(xp, _gemm(w2, cl).reshape((cin, n1 - n0) + sp), gx[n0:n1], None)
         if gw is not None:
@@ -252,7 +404,8 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
 
 # ---------------------------------------------------------------------- ops
 class ConvNd(Op):
-    """N-d convolution node (torch's ``ConvolutionBackward0``); unbatched input allowed."""
+    """N-d convolution node (torch's ``ConvolutionBackward0``); unbatched input allowed.
+    Stride-1 convolutions take the flat-row path (``conv_forward_flat``), others im2col."""
 
     node_name = "ConvolutionBackward0"
 
@@ -263,9 +416,17 @@ class ConvNd(Op):
             x = x[None]
         n = ctx.needs_input_grad
         keep = n is not None and n[1]
-        out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
+        k = w.shape[2:]
+        sp = tuple(x.shape[2 + i] + lo + hi for i, (lo, hi) in enumerate(pads))
+        osp = tuple((sp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(len(k)))
+        flat = use_flat(s, sp, osp)
+        if flat:
+            out, xpad, cols = conv_forward_flat(ctx.xp, x, w, b, pads, d, groups, keep)
+        else:
+            out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
         if n is not None:
             ctx.unb = unb
+            ctx.flat = flat
             ctx.args = (s, pads, d, groups)
             ctx.cols = cols
             ctx.save_for_backward(xpad if (n[1] and cols is None) else None, w)
@@ -280,8 +441,12 @@ class ConvNd(Op):
             g = g[None]
         if xpad is None:  # only the shape is needed (input grad, or cols were kept)
             xpad = _Shape(ctx.xshape, g.dtype)
-        gx, gw, gb = conv_backward(ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
-                                   ctx.needs_input_grad)
+        if ctx.flat:
+            gx, gw, gb = conv_backward_flat(ctx.xp, g, xpad, w, ctx.cols, pads, d, groups,
+                                            ctx.needs_input_grad)
+        else:
+            gx, gw, gb = conv_backward(ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
+                                       ctx.needs_input_grad)
         ctx.cols = None
         if ctx.unb and gx is not None:
             gx = gx[0]
@@ -291,7 +456,7 @@ class ConvNd(Op):
 class _Shape:
     """Stands in for the padded input when backward needs only its shape."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("dtype", "shape")
 
     def __init__(self, shape, dtype):
         self.shape = shape
@@ -469,7 +634,7 @@ def _conv_transpose_nd(nd, name, input, weight, bias, stride, padding, output_pa
     d = ntuple(dilation, nd, "dilation")
     _check_sd(s, d)
     if isinstance(padding, str):
-        raise RuntimeError(f"{name}: padding must be an int or a tuple of ints, got '{padding}'")
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     p = ntuple(padding, nd, "padding")
     if any(v < 0 for v in p):
         raise RuntimeError("negative padding is not supported")

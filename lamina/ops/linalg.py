@@ -22,6 +22,8 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if a.ndim == 2 and b.ndim == 2:
+            return a.dot(b)  # the same GEMM as @, with less dispatch overhead
         return a @ b
 
     @staticmethod
@@ -47,6 +49,8 @@ class MatMul(Op):
                     k = a.shape[-1]
                     gb = g.reshape(-1) @ a.reshape(-1, k)
             return ga, gb
+        if a.ndim == 2 and b.ndim == 2:  # mm: plain GEMMs (.dot dispatches faster than @)
+            return (g.dot(b.T) if n[0] else None), (a.T.dot(g) if n[1] else None)
         if n[0]:
             if b.ndim == 2 and g.ndim > 2:
                 # fold the batch into rows: one big GEMM instead of a batched one
@@ -86,6 +90,20 @@ class BatchedMatMul(MatMul):
     node_name = "UnsafeViewBackward0"
 
 
+def linear_arrays(x, w, b):
+    """x @ w^T + b on backend arrays: the math of the fused linear, shared by its op and by
+    nn.Linear's no-grad shortcut (which skips building a node)."""
+    if x.ndim > 2:
+        # one GEMM over all rows (NumPy would loop over the batch)
+        out = x.reshape(-1, x.shape[-1]).dot(w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    else:
+        # .dot: the same BLAS call as @ for 1-D / 2-D operands, with less dispatch overhead
+        out = x.dot(w.T)
+    if b is not None:
+        out += b
+    return out
+
+
 class Linear(Op):
     """y = x @ W^T + b, one node (torch's addmm for 2-D input)."""
 
@@ -95,14 +113,7 @@ class Linear(Op):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
         ctx.has_b = b is not None
-        if x.ndim > 2:
-            # one GEMM over all rows (NumPy would loop over the batch)
-            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
-        else:
-            out = x @ w.T
-        if b is not None:
-            out += b
-        return out
+        return linear_arrays(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -115,11 +126,11 @@ class Linear(Op):
         else:
             g2, x2 = g, x
         if n[0]:
-            gx = g2 @ w
+            gx = g2.dot(w)
             if x.ndim > 2:
                 gx = gx.reshape(x.shape)
         if n[1]:
-            gw = g2.T @ x2 if x.ndim > 1 else ctx.xp.outer(g2, x2)
+            gw = g2.T.dot(x2) if x.ndim > 1 else ctx.xp.outer(g2, x2)
         if n[2]:
             gb = g2.sum(axis=0) if g2.ndim > 1 else g2
         return gx, gw, gb

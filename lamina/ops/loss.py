@@ -63,7 +63,14 @@ def _red(size_average, reduce, reduction) -> int:
 
 def _reduce_arr(loss, red):
     if red == _MEAN:
-        return loss.mean() if loss.size else loss.dtype.type(float("nan"))
+        n = loss.size
+        if not n:
+            return loss.dtype.type(float("nan"))
+        if loss.dtype.itemsize >= 4:
+            # NumPy's mean is this sum and division behind a slow Python wrapper (the same
+            # float32 result: the division's double rounding through float64 is exact)
+            return loss.sum() / n
+        return loss.mean()  # float16: NumPy accumulates in float32, keep that
     if red == _SUM:
         return loss.sum()
     return loss

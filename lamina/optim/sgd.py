@@ -84,8 +84,9 @@ class SGD(Optimizer):
             dampening = group["dampening"]
             nesterov = group["nesterov"]
             maximize = group["maximize"]
+            plain = wd == 0 and not maximize
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 d = p._data
@@ -96,24 +97,35 @@ class SGD(Optimizer):
                 if sc:
                     d = d.reshape(1)
                     gd = gd.reshape(1)
-                if wd != 0:
+                if plain:
+                    pass  # the common case: the gradient as it is
+                elif wd != 0:
                     t = d * wd
                     if maximize:
                         t -= gd
                     else:
                         t += gd
                     gd = t
-                elif maximize:
+                else:  # maximize without weight decay
                     gd = -gd
                 if momentum != 0:
                     st = state[p]
                     buf = st.get("momentum_buffer")
-                    if buf is None or self._state_stale(st, p):
+                    if buf is not None:
+                        b = buf._data
+                        # the state still fits p (the common case, tested inline), else the
+                        # helper moves or resets it
+                        if (b.shape != p._data.shape or b.dtype is not p._data.dtype
+                                or buf._device is not p._device) and self._state_stale(st, p):
+                            buf = None
+                        else:
+                            buf = st["momentum_buffer"]
+                    if buf is None:
                         # first step: the buffer is a copy of the gradient (no dampening)
                         b = gd.copy()
                         st["momentum_buffer"] = _make(b.reshape(()) if sc else b, p._device)
                     else:
-                        b = st["momentum_buffer"]._data
+                        b = buf._data
                         if sc:
                             b = b.reshape(1)
                         b *= momentum

@@ -111,6 +111,19 @@ class safe_globals:
         return False
 
 
+def _is_module_class(module: str, name: str) -> bool:
+    """Whether ``module.name`` is an nn.Module subclass, judged without importing anything."""
+    import sys
+
+    mod = sys.modules.get(module)
+    obj = vars(mod).get(name) if mod is not None else None
+    if not isinstance(obj, type):
+        return False
+    from ..nn.module import Module
+
+    return issubclass(obj, Module)
+
+
 def _refusal(module: str, name: str, op: str = "GLOBAL") -> UnpicklingError:
     full = f"{module}.{name}"
     shown = name if module in ("builtins", "__builtin__") else full
@@ -119,6 +132,13 @@ def _refusal(module: str, name: str, op: str = "GLOBAL") -> UnpicklingError:
             f"lamina.load refused the global {full} ({op}): module {module} is blocked because "
             f"loading it would let the file run arbitrary code. Do not load this file unless "
             f"you know where it comes from (then: weights_only=False).")
+    if _is_module_class(module, name):
+        return UnpicklingError(
+            f"lamina.load(weights_only=True) refused the global {full} ({op}): the checkpoint "
+            f"holds a whole model (saved with lamina.save(model, path)), and rebuilding a "
+            f"model unpickles arbitrary classes, which can run code. If you trust this file, "
+            f"load it with lamina.load(path, weights_only=False); better, save "
+            f"model.state_dict() and load it with model.load_state_dict(lamina.load(path)).")
     return UnpicklingError(
         f"lamina.load(weights_only=True) refused the global {full} ({op}): only tensors, "
         f"parameters, containers of them, dtypes, devices and sizes are allowed, because "

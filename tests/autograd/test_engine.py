@@ -240,3 +240,20 @@ def test_grad_dtype_matches_leaf():
     x = lamina.tensor([1.0, 2.0], requires_grad=True)
     x.double().sum().backward()
     assert x.grad.dtype == lamina.float32
+
+
+def test_scalar_backward_seed_is_never_shared():
+    # loss.backward() seeds from a cached ones array, copied per call: leaves that keep the
+    # seed as their .grad must not alias it or each other
+    a = lamina.tensor(1.0, requires_grad=True)
+    b = lamina.tensor(2.0, requires_grad=True)
+    a.backward()
+    b.backward()
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    a.grad.add_(5.0)
+    a.backward()
+    b.backward()
+    assert a.grad.item() == 7.0 and b.grad.item() == 2.0
+    c = lamina.ones(1, dtype=lamina.float64, requires_grad=True)
+    (c * 3).backward()
+    assert c.grad.dtype == lamina.float64 and c.grad.tolist() == [3.0]

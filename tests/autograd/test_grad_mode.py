@@ -102,3 +102,28 @@ def test_generator_function_decorated():
 
     assert list(gen()) == [False]
     assert lamina.is_grad_enabled()
+
+
+def test_one_no_grad_object_reused_and_nested():
+    ctx = lamina.no_grad()
+    x = lamina.ones(2, requires_grad=True)
+    for _ in range(2):
+        with ctx:
+            assert not lamina.is_grad_enabled()
+            with lamina.enable_grad():
+                assert (x * 2).requires_grad
+            assert not (x * 2).requires_grad
+        assert lamina.is_grad_enabled()
+
+    @lamina.no_grad
+    def bare(t):
+        return t * 2
+
+    @lamina.enable_grad()
+    def called(t):
+        return t * 2
+
+    assert not bare(x).requires_grad
+    with lamina.no_grad():
+        assert called(x).requires_grad
+    assert lamina.is_grad_enabled()

@@ -428,11 +428,6 @@ def test_003_custom_weight_init_through_data(capsys):
 
 
 def test_003_params_init_helper():
-    for name in ("Conv2d", "BatchNorm1d", "BatchNorm2d"):
-        if not hasattr(nn, name):
-            pytest.skip(f"nn.{name} is not implemented yet (the helper tests isinstance "
-                        f"against it)")
-
     def params_init(model, init, **kwargs):  # 本方法已保存在d2ltorch包中方便以后使用
 
         def initializer(m):

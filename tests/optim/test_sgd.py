@@ -76,3 +76,25 @@ def test_sgd_step_records_no_graph_and_bumps_version():
     assert p.grad_fn is None and p.is_leaf and p.requires_grad
     assert p._version == v0 + 1
     np.testing.assert_allclose(p.detach().numpy(), [0.7, 0.7], rtol=1e-6)
+
+
+def test_sgd_momentum_state_follows_dtype_change_and_resets_on_shape_change():
+    # the momentum buffer is checked against its parameter every step: moved along when
+    # the parameter's dtype changes (model.double()), started afresh when its shape changes
+    # (a lazy module materialized after the optimizer stepped)
+    p = lamina.nn.Parameter(lamina.ones(2))
+    opt = lamina.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = lamina.ones(2)
+    opt.step()
+    p.data = p.data.double()
+    p.grad = lamina.ones(2, dtype=lamina.float64)
+    opt.step()
+    buf = opt.state[p]["momentum_buffer"]
+    assert buf.dtype == lamina.float64
+    np.testing.assert_allclose(buf.numpy(), [1.9, 1.9])
+    np.testing.assert_allclose(p.detach().numpy(), [1 - 0.1 - 0.19] * 2, rtol=1e-6)
+    p.data = lamina.zeros(3, dtype=lamina.float64)
+    p.grad = lamina.full((3,), 2.0, dtype=lamina.float64)
+    opt.step()
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"].numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(p.detach().numpy(), [-0.2, -0.2, -0.2])

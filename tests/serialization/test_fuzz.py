@@ -111,3 +111,51 @@ def test_safetensors_mutations(flips, cut):
             lst.load(candidate)
         except CheckpointError as e:
             assert str(e)
+
+
+@_FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(_ST_VALID) - 1), st.integers(0, 255)),
+                max_size=4), st.integers(0, len(_ST_VALID)))
+def test_safetensors_file_mutations(flips, cut):
+    """The file reader (its own seek/readinto path) fails as cleanly as the bytes reader."""
+    import os
+    import tempfile
+
+    data = bytearray(_ST_VALID)
+    for pos, val in flips:
+        data[pos] = val
+    fd, path = tempfile.mkstemp(suffix=".safetensors")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(data[:cut]))
+        try:
+            r = lst.load_file(path)
+        except CheckpointError as e:
+            assert str(e)
+        else:
+            assert all(isinstance(t, lamina.Tensor) for t in r.values())
+    finally:
+        os.unlink(path)
+
+
+@_FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), max_size=6),
+       st.integers(0, len(_VALID)))
+def test_mmap_loads_of_corrupt_files(flips, cut):
+    """mmap=True reads records through the mapping: corrupt files still fail cleanly."""
+    import os
+    import tempfile
+
+    data = bytearray(_VALID)
+    for pos, val in flips:
+        data[pos] = val
+    fd, path = tempfile.mkstemp(suffix=".pt")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(data[:cut]))
+        try:
+            lamina.load(path, mmap=True)
+        except _OK_ERRORS as e:
+            assert str(e)
+    finally:
+        os.unlink(path)

@@ -201,6 +201,12 @@ def test_load_onto_fake_gpu(fake_cupy, tmp_path):
     assert r2["a"].device == lamina.device("cuda:0")
 
 
-def test_load_onto_cuda_without_gpu_is_a_clear_error():
+def test_load_onto_cuda_without_gpu_is_a_clear_error(monkeypatch):
+    import sys
+
+    from conftest import _reset_lamina_cuda_state
+
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy, even on a GPU machine
+    _reset_lamina_cuda_state()
     with pytest.raises(RuntimeError, match="lamina.cuda.is_available"):
         st.load(st.save({"a": lamina.ones(1)}), device="cuda")

@@ -208,8 +208,9 @@ def test_whole_model_save_needs_weights_only_false(tmp_path):
     m = _Tiny()
     path = tmp_path / "model.pt"
     lamina.save(m, path)
-    with pytest.raises(pickle.UnpicklingError, match="_Tiny.*weights_only=False"):
+    with pytest.raises(pickle.UnpicklingError, match="_Tiny.*weights_only=False") as info:
         lamina.load(path)
+    assert "whole model" in str(info.value) and "model.state_dict()" in str(info.value)
     r = lamina.load(path, weights_only=False)
     assert type(r) is _Tiny and r.note == "hello"
     assert type(r.shared) is nn.Parameter
@@ -417,3 +418,48 @@ def test_big_endian_checkpoints_are_byteswapped():
     pkl = z.read(z.namelist()[0])
     r = lamina.load(craft(pkl, {"data/0": a.tobytes()}, byteorder="big"))
     np.testing.assert_array_equal(_np(r), np.arange(6.0))
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", {}), ("SGD", {"momentum": 0.9}),
+                                     ("AdamW", {"weight_decay": 0.1})])
+def test_training_checkpoints_resume_across_libraries(name, kw, tmp_path):
+    """model + optimizer state_dicts saved by one library resume training in the other."""
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    w0 = rng.standard_normal((2, 3)).astype(np.float32)
+
+    def step(m, model, opt):
+        opt.zero_grad()
+        (model(m.from_numpy(x.copy())) ** 2).sum().backward()
+        opt.step()
+
+    # lamina trains one step, saves; torch loads, steps again; lamina steps again: same weights
+    lin = nn.Linear(3, 2)
+    with lamina.no_grad():
+        lin.weight.copy_(lamina.from_numpy(w0.copy()))
+    opt = getattr(lamina.optim, name)(lin.parameters(), lr=0.01, **kw)
+    step(lamina, lin, opt)
+    lamina.save({"model": lin.state_dict(), "opt": opt.state_dict(), "epoch": 1},
+                tmp_path / "l.pt")
+    ck = torch.load(tmp_path / "l.pt", weights_only=True)
+    tlin = torch.nn.Linear(3, 2)
+    tlin.load_state_dict(ck["model"])
+    topt = getattr(torch.optim, name)(tlin.parameters(), lr=0.01, **kw)
+    topt.load_state_dict(ck["opt"])
+    step(torch, tlin, topt)
+    step(lamina, lin, opt)
+    np.testing.assert_allclose(_np(lin.weight), tlin.weight.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    # and back: torch's checkpoint resumes in lamina
+    torch.save({"model": tlin.state_dict(), "opt": topt.state_dict()}, tmp_path / "t.pt")
+    ck = lamina.load(tmp_path / "t.pt")
+    lin2 = nn.Linear(3, 2)
+    lin2.load_state_dict(ck["model"])
+    opt2 = getattr(lamina.optim, name)(lin2.parameters(), lr=0.01, **kw)
+    opt2.load_state_dict(ck["opt"])
+    step(torch, tlin, topt)
+    step(lamina, lin2, opt2)
+    np.testing.assert_allclose(_np(lin2.weight), tlin.weight.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(_np(lin2.bias), tlin.bias.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)

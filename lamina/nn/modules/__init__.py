@@ -22,4 +22,25 @@ from .loss import (L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropyLoss,  
                    TripletMarginLoss, HingeEmbeddingLoss, MultiMarginLoss)
 from .flatten import (Flatten, Unflatten)  # noqa: E402,F401
 # --- conv, pooling, normalization, embedding, padding, upsampling (issue 6) ---
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,  # noqa: E402,F401
+                   ConvTranspose3d)
+from .pooling import (MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d,  # noqa: E402,F401
+                      MaxUnpool3d, AvgPool1d, AvgPool2d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d,
+                      AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AdaptiveAvgPool1d,
+                      AdaptiveAvgPool2d, AdaptiveAvgPool3d)
+from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # noqa: E402,F401
+from .instancenorm import (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)  # noqa: E402,F401
+from .normalization import (LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm)  # noqa: E402,F401
+from .sparse import (Embedding, EmbeddingBag)  # noqa: E402,F401
+from .padding import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d,  # noqa: E402,F401
+                      ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+                      ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                      CircularPad1d, CircularPad2d, CircularPad3d)
+from .upsampling import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d)  # noqa: E402,F401
+from .pixelshuffle import (PixelShuffle, PixelUnshuffle)  # noqa: E402,F401
+from .fold import (Fold, Unfold)  # noqa: E402,F401
 # --- lazy modules (issue 5) ---
+from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,  # noqa: E402,F401
+                   LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
+                   LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)

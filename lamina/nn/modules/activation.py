@@ -8,9 +8,10 @@ from __future__ import annotations
 import warnings
 
 from ..._creation import empty
-from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ..._tensor import Tensor, _make
+from ...autograd.grad_mode import STATE, no_grad
 from ...ops.elementwise import Relu as _Relu
+from ...ops.elementwise import relu_arrays as _relu_arrays
 from ...ops.elementwise import Sigmoid as _Sigmoid
 from ...ops.elementwise import Tanh as _Tanh
 from .. import functional as F
@@ -73,6 +74,15 @@ class ReLU(Module):
     def forward(self, input: Tensor) -> Tensor:
         if self.inplace:
             return input.relu_()
+        if not input._rg or not STATE.enabled:
+            # nothing to record: the math without building a node
+            dev = input._device
+            b = dev._backend
+            if b is not None:
+                out = _relu_arrays(b.xp, input._data)
+                if out.__class__ is not b.array_type:  # a 0-d input gives a NumPy scalar
+                    out = b.xp.asarray(out)
+                return _make(out, dev)
         return _Relu.apply(input)
 
     def extra_repr(self) -> str:

@@ -12,12 +12,12 @@ import math
 
 from ..._creation import empty
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
 from ...ops import conv as _C
 from ...ops.sampling import pad as _pad
 from .._errors import shape_error
 from ..module import Module
 from ..parameter import Parameter
+from .utils import input_shape
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
@@ -99,24 +99,17 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """Redraw weight then bias from the default generator, in torch's order."""
-        w = self.weight
-        receptive = 1
-        for k in w.shape[2:]:
-            receptive *= k
-        fan_in = w.shape[1] * receptive if w.ndim > 1 else 0
-        with no_grad():
-            if w.numel():
-                # torch writes kaiming_uniform_(a=sqrt(5)): U(+-1/sqrt(fan_in)), its historical
-                # default. The bound follows torch's float steps (gain, std, sqrt(3) * std) so the
-                # draws are bit-identical.
-                a = math.sqrt(5)
-                gain = math.sqrt(2.0 / (1 + a**2))
-                std = gain / math.sqrt(fan_in)
-                bound = math.sqrt(3.0) * std
-                w.uniform_(-bound, bound)
-            if self.bias is not None and self.bias.numel():
-                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-                self.bias.uniform_(-bound, bound)
+        from .. import init
+
+        # kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (fan_in =
+        # in_channels / groups * prod(kernel_size)); torch writes it this way, and the same
+        # float steps keep the draws bit-identical to torch's.
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)  # U(+-1/sqrt(fan_in))
+                init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
@@ -136,11 +129,7 @@ class _ConvNd(Module):
 
     def _check_input(self, input) -> None:
         """Raise the layer's shape error unless input is (N, C_in, *S) or (C_in, *S)."""
-        try:
-            shape = input._data.shape
-        except AttributeError:
-            raise TypeError(f"{type(self).__name__}.forward(): argument 'input' must be Tensor, "
-                            f"not {type(input).__name__}") from None
+        shape = input_shape(self, input)
         nd = self._nd
         c = self.in_channels
         if len(shape) not in (nd + 1, nd + 2) or shape[-nd - 1] != c:

@@ -7,11 +7,13 @@ from typing import Any
 
 from ..._creation import empty
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ..._tensor import _make
+from ...autograd.grad_mode import STATE
 from ...ops.linalg import _SCALAR_T
 from ...ops.linalg import Linear as _Addmm
 from ...ops.linalg import LinearNoBias as _Mm
 from ...ops.linalg import LinearView as _LinearView
+from ...ops.linalg import linear_arrays as _linear_arrays
 from .. import functional as F
 from .._errors import ModuleInputError, shape_error
 from ..module import Module
@@ -90,21 +92,16 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Redraw weight then bias from the default generator, in torch's order."""
-        w = self.weight
-        fan_in = w.shape[1] if w.ndim > 1 else 0
-        with no_grad():
-            if w.numel():
-                # torch writes kaiming_uniform_(a=sqrt(5)); that is U(+-1/sqrt(fan_in)), torch's
-                # historical default. The bound is computed with torch's exact float steps
-                # (gain, std, sqrt(3) * std) so the draws are bit-identical.
-                a = math.sqrt(5)
-                gain = math.sqrt(2.0 / (1 + a**2))
-                std = gain / math.sqrt(fan_in)
-                bound = math.sqrt(3.0) * std
-                w.uniform_(-bound, bound)
-            if self.bias is not None:
-                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-                self.bias.uniform_(-bound, bound)
+        from .. import init
+
+        # kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)): gain
+        # sqrt(2 / (1 + 5)) times sqrt(3 / fan_in). torch writes it this way (its historical
+        # default), and the same float steps keep the draws bit-identical to torch's.
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0  # U(+-1/sqrt(fan_in))
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
         w = self.weight
@@ -113,13 +110,20 @@ class Linear(Module):
         except AttributeError:
             raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
                             f"{type(input).__name__}") from None
+        wd = w._data
         s = x.shape
-        if not s or s[-1] != w._data.shape[1]:
+        if not s or s[-1] != wd.shape[1]:
             raise shape_error(self, s, f"(*, {self.in_features})")
-        b = self.bias
-        if x.dtype is not w._data.dtype and x.dtype != w._data.dtype:
+        if x.dtype is not wd.dtype and x.dtype != wd.dtype:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                               f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[w._data.dtype.name]}")
+                               f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[wd.dtype.name]}")
+        b = self.bias
+        if not STATE.enabled or not (input._rg or w._rg or (b is not None and b._rg)):
+            # nothing to record (no_grad, inference, frozen layers): the math without a node;
+            # mixed devices still go through the op for its error
+            dev = input._device
+            if w._device is dev and (b is None or b._device is dev):
+                return _make(_linear_arrays(x, wd, None if b is None else b._data), dev)
         if len(s) == 2:
             return _Addmm.apply(input, w, b) if b is not None else _Mm.apply(input, w, None)
         if b is not None:
@@ -171,11 +175,13 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Redraw weight then bias from U(+-1/sqrt(in1_features)), in torch's order."""
+        from .. import init
+
         bound = 1 / math.sqrt(self.weight.size(1))
-        with no_grad():
-            self.weight.uniform_(-bound, bound)
-            if self.bias is not None:
-                self.bias.uniform_(-bound, bound)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         s1, s2 = tuple(input1.shape), tuple(input2.shape)

@@ -7,3 +7,4 @@ from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_,  # no
                         clip_grads_with_norm_, get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: E402,F401
 # --- materialize (issue 5) ---
+from .materialize import materialize  # noqa: E402,F401

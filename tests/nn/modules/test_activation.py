@@ -132,3 +132,28 @@ def test_activations_in_a_model_train_like_torch():
     tn(tt(x)).pow(2).sum().backward()
     for (n, p), (_, q) in zip(ln.named_parameters(), tn.named_parameters()):
         assert_close(p.grad, q.grad, atol=1e-5, rtol=1e-4, msg=n)
+
+
+@pytest.mark.parametrize("data", [-2.0, [[-1.0, 0.5], [3.0, -0.0]], [-3, 4]])
+def test_relu_no_grad_shortcut_matches_the_recorded_op(data):
+    # without a graph to record, ReLU computes directly: same values, dtype and 0-d-ness, a
+    # tensor that owns a real array (never a NumPy scalar) and leaves its input alone
+    x = lamina.tensor(data)
+    before = x.clone()
+    with lamina.no_grad():
+        out = nn.ReLU()(x)
+    ref = lamina.relu(x)
+    assert out.shape == ref.shape and out.dtype == ref.dtype == x.dtype
+    assert isinstance(out._data, np.ndarray)
+    np.testing.assert_array_equal(npy(out), npy(ref))
+    np.testing.assert_array_equal(npy(x), npy(before))
+    assert out.grad_fn is None and not out.requires_grad
+    assert_close(out, torch.relu(torch.tensor(data)))
+
+
+def test_relu_records_when_grad_is_needed():
+    x = lamina.tensor([-1.0, 2.0], requires_grad=True)
+    out = nn.ReLU()(x)
+    assert out.grad_fn.name() == "ReluBackward0"
+    out.sum().backward()
+    np.testing.assert_array_equal(npy(x.grad), [0.0, 1.0])

@@ -250,3 +250,40 @@ def test_linear_on_the_device(backend, request):
     assert out.device == dev and m.weight.grad.device == dev
     np.testing.assert_allclose(npy(out), npy(ref(lt(x))), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(npy(m.weight.grad), npy(ref.weight.grad), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (6,), (2, 3, 6)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_no_grad_shortcut_matches_the_recorded_op(shape, bias):
+    # under no_grad (and with nothing requiring grad) Linear skips building a node: same values
+    # and shape as the recorded path and as torch, a fresh array, no autograd state
+    tm = torch.nn.Linear(6, 5, bias=bias)
+    lm = nn.Linear(6, 5, bias=bias)
+    _copy(lm, tm)
+    x = np.random.RandomState(2).standard_normal(shape).astype(np.float32)
+    recorded = lm(lt(x, True))
+    with lamina.no_grad():
+        fast = lm(lt(x))
+    assert fast.grad_fn is None and not fast.requires_grad and fast.is_leaf
+    assert fast.shape == recorded.shape
+    np.testing.assert_array_equal(npy(fast), npy(recorded.detach()))
+    with torch.no_grad():
+        assert_close(fast, tm(tt(x)))
+    assert not np.shares_memory(npy(fast), x)
+
+
+def test_frozen_layer_records_only_when_the_input_requires_grad():
+    m = nn.Linear(3, 2).requires_grad_(False)
+    out = m(lamina.randn(4, 3))
+    assert out.grad_fn is None and not out.requires_grad
+    x = lamina.randn(4, 3, requires_grad=True)
+    out = m(x)
+    assert out.grad_fn.name() == "AddmmBackward0"
+    out.sum().backward()
+    assert x.grad is not None and m.weight.grad is None
+
+
+def test_no_grad_shortcut_keeps_the_dtype_error():
+    m = nn.Linear(3, 2)
+    with lamina.no_grad(), pytest.raises(RuntimeError, match="mat1 and mat2 must have the same"):
+        m(lamina.randn(4, 3, dtype=lamina.float64))

@@ -1,0 +1,83 @@
+"""Argument helpers shared by the layer families (torch.nn.modules.utils) and the shape error
+of layers whose torch counterpart raises ``ValueError``."""
+
+from __future__ import annotations
+
+import collections.abc
+from itertools import repeat
+
+from .._errors import ModuleInputError
+
+__all__ = [
+    "InputValueError",
+    "_ntuple",
+    "_pair",
+    "_quadruple",
+    "_reverse_repeat_tuple",
+    "_single",
+    "_triple",
+    "input_shape",
+    "make_affine",
+    "value_shape_error",
+]
+
+
+def _ntuple(n: int, name: str = "parse"):
+    """A converter: an iterable becomes a tuple as is, a scalar is repeated ``n`` times."""
+
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+            return tuple(x)
+        return tuple(repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
+_triple = _ntuple(3, "_triple")
+_quadruple = _ntuple(4, "_quadruple")
+
+
+def _reverse_repeat_tuple(t, n: int) -> tuple:
+    """``(a, b)`` -> ``(b, b, a, a)`` for n=2: per-dim padding in F.pad's (last dim first)
+    order."""
+    return tuple(x for x in reversed(t) for _ in range(n))
+
+
+class InputValueError(ModuleInputError, ValueError):
+    """A layer's shape error where torch raises ``ValueError`` (e.g. BatchNorm2d given a 3-D
+    input): it names the layer and its path like every ``ModuleInputError`` and is still caught
+    by ``except ValueError``."""
+
+
+def value_shape_error(module, shape, expected: str) -> InputValueError:
+    """``BatchNorm2d(3, ...) got input of shape (2, 3, 4); expected (N, 3, H, W)``."""
+    return InputValueError(module, f"got input of shape {tuple(shape)}; expected {expected}")
+
+
+def input_shape(module, input) -> tuple:
+    """``input``'s shape; a TypeError naming the layer when it is not a Tensor."""
+    try:
+        return input._data.shape
+    except AttributeError:
+        raise TypeError(f"{type(module).__name__}.forward(): argument 'input' must be Tensor, "
+                        f"not {type(input).__name__}") from None
+
+
+def make_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
+    """Register ``weight`` and ``bias`` Parameters of ``shape`` (uninitialized; the layer's
+    ``reset_parameters`` fills them), or None where ``affine`` / ``bias`` is off."""
+    from ..._creation import empty
+    from ..parameter import Parameter
+
+    if affine:
+        module.weight = Parameter(empty(shape, device=device, dtype=dtype))
+        if bias:
+            module.bias = Parameter(empty(shape, device=device, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)

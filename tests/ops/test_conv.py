@@ -1,0 +1,125 @@
+"""lamina/ops/conv.py: the two convolution paths (stride-1 flat rows and im2col) agree with each
+other and with torch for a sweep of geometries, in float32 and float64, forward and backward;
+the per-thread scratch buffer of the flat path is reused safely; im2col memory is chunked."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina.ops import conv as C
+from tests.oracle_helpers import assert_close, lt, npy, tt
+
+GEOMS = [  # (nd, C_in, C_out, kernel, stride, padding, dilation, groups)
+    (1, 3, 4, 3, 1, 1, 1, 1),
+    (1, 4, 4, 5, 1, 2, 2, 4),
+    (2, 3, 6, (3, 2), 1, (1, 0), 1, 3),
+    (2, 2, 4, 3, 1, "same", (2, 1), 2),
+    (2, 4, 2, 1, 1, 0, 1, 1),
+    (2, 3, 5, 3, 2, 1, 1, 1),
+    (3, 2, 4, (2, 3, 2), 1, 1, 1, 2),
+    (3, 2, 2, 2, (1, 2, 1), 0, (2, 1, 1), 1),
+]
+
+
+def _fn(nd):
+    return (C.conv1d, C.conv2d, C.conv3d)[nd - 1], \
+        (torch.nn.functional.conv1d, torch.nn.functional.conv2d,
+         torch.nn.functional.conv3d)[nd - 1]
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fill", [0.0, 2.0], ids=["flat", "im2col"])
+def test_conv_paths_match_torch(geom, dtype, fill, monkeypatch):
+    monkeypatch.setattr(C, "FLAT_MIN_FILL", fill)  # 0: flat whenever stride 1; 2: never
+    nd, ci, co, k, s, p, d, g = geom
+    rs = np.random.RandomState(0)
+    x = rs.standard_normal((2, ci) + (7, 6, 5)[:nd]).astype(dtype)
+    ks = k if isinstance(k, tuple) else (k,) * nd
+    w = rs.standard_normal((co, ci // g) + ks).astype(dtype)
+    b = rs.standard_normal(co).astype(dtype)
+    fl, ft = _fn(nd)
+    xl, wl, bl = lt(x, True), lt(w, True), lt(b, True)
+    xt, wt, bt = tt(x, True), tt(w, True), tt(b, True)
+    yl = fl(xl, wl, bl, s, p, d, g)
+    yt = ft(xt, wt, bt, s, p, d, g)
+    tol = {} if dtype == np.float64 else {"atol": 1e-4, "rtol": 1e-4}
+    assert_close(yl, yt, **tol)
+    go = rs.standard_normal(tuple(yt.shape)).astype(dtype)
+    yl.backward(lt(go))
+    yt.backward(tt(go))
+    for a, e in ((xl, xt), (wl, wt), (bl, bt)):
+        assert_close(a.grad, e.grad, **tol)
+
+
+def test_flat_path_is_taken_for_stride_one_and_not_for_strided():
+    assert C.use_flat((1, 1), (30, 30), (28, 28))
+    assert not C.use_flat((2, 1), (30, 30), (14, 28))
+    assert not C.use_flat((1, 1), (14, 14), (4, 4))  # mostly wasted positions: im2col
+
+
+def test_offsets_follow_weight_tap_order():
+    assert C._flat_offsets((2, 3), (1, 2), (5, 7)) == [0, 2, 4, 7, 9, 11]
+
+
+def test_scratch_buffer_reuse_across_shapes_and_grad_modes():
+    rs = np.random.RandomState(1)
+    shapes = [(2, 3, 9, 9), (1, 3, 4, 4), (3, 3, 12, 11), (2, 3, 9, 9)]
+    w = rs.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    for shape, grad in itertools.product(shapes, (False, True)):
+        x = rs.standard_normal(shape).astype(np.float32)
+        with lamina.set_grad_enabled(grad):
+            y = C.conv2d(lt(x), lt(w), padding=1)
+        ref = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1)
+        np.testing.assert_allclose(npy(y), ref.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_chunked_batches_keep_columns_bounded_and_correct(flat, monkeypatch):
+    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0 if flat else 2.0)
+    monkeypatch.setattr(C, "COLS_BUDGET", 3 * 9 * 64 * 4 + 1)  # about one image per chunk
+    monkeypatch.setattr(C, "SAVE_COLS_BYTES", 0)
+    rs = np.random.RandomState(2)
+    x = rs.standard_normal((5, 3, 8, 8)).astype(np.float32)
+    w = rs.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    xl, wl = lt(x, True), lt(w, True)
+    xt, wt = tt(x, True), tt(w, True)
+    yl = C.conv2d(xl, wl, padding=1)
+    yt = torch.nn.functional.conv2d(xt, wt, padding=1)
+    assert_close(yl, yt, atol=1e-4, rtol=1e-4)
+    yl.sum().backward()
+    yt.sum().backward()
+    assert_close(xl.grad, xt.grad, atol=1e-4, rtol=1e-4)
+    assert_close(wl.grad, wt.grad, atol=1e-4, rtol=1e-4)
+
+
+def test_conv_transpose_matches_torch_float64():
+    rs = np.random.RandomState(3)
+    x = rs.standard_normal((2, 4, 3, 5))
+    w = rs.standard_normal((4, 3, 3, 2))
+    for kw in ({"stride": 2, "padding": 1, "output_padding": 1},
+               {"groups": 2, "dilation": 2}, {}):
+        xl, wl = lt(x, True), lt(w[:, : 3 if kw.get("groups", 1) == 1 else 1].copy(), True)
+        xt, wt = tt(x, True), tt(npy(wl), True)
+        yl = C.conv_transpose2d(xl, wl, **kw)
+        yt = torch.nn.functional.conv_transpose2d(xt, wt, **kw)
+        assert_close(yl, yt)
+        yl.sum().backward()
+        yt.sum().backward()
+        assert_close(xl.grad, xt.grad)
+        assert_close(wl.grad, wt.grad)
+
+
+def test_no_graph_under_no_grad_and_dtype_kept():
+    x = lamina.randn(1, 2, 5, 5)
+    w = lamina.randn(3, 2, 3, 3, requires_grad=True)
+    with lamina.no_grad():
+        y = C.conv2d(x, w, padding=1)
+    assert y.grad_fn is None and y.dtype == lamina.float32
+    with pytest.raises(TypeError, match="argument 'padding' must be tuple of ints"):
+        C.conv_transpose2d(x, w.detach().transpose(0, 1), padding="same")
