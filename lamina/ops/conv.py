@@ -188,7 +188,7 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
 
 
 # ---------------------------------------------------------------------- stride-1 fast path
-FLAT_MIN_FILL = 0.7
+FLAT_MIN_FILL = 0.5
 """The flat path computes the output at every padded position; it is taken when the valid
 outputs are at least this share of them (else the wasted GEMM work outweighs the faster
 copies)."""

@@ -220,8 +220,12 @@ def _getitem_fn(idx):
 
 
 def getitem(input, index, name=None):
-    xp = backend(input._device).xp
     shape = input._data.shape
+    if type(index) is int and shape and -shape[0] <= index < shape[0]:
+        # t[i], the per-sample read of every Dataset: skip the general index conversion
+        idx = (index, Ellipsis)
+        return as_view(Select.apply(input, idx), input, _getitem_fn(idx))
+    xp = backend(input._device).xp
     idx = _convert_index(index, xp, input._device, shape)
     try:
         if _is_basic(idx):
