@@ -11,6 +11,12 @@ never over pixels, batch items or channels, and no ``add.at``).
 A transposed convolution is the input gradient of a convolution with the same weight, and its
 backward is that convolution: both directions share ``_im2col`` / ``_col2im``.
 
+Stride-1 convolutions take a faster path (``conv_forward_flat``): the input is laid out as
+flat channel rows in which consecutive rows and images share their zero padding, so every
+kernel tap reads the same rows at a constant shift; the column matrix is then one strided
+copy, the bias rides in the GEMM as a row of ones, and the input gradient is a GEMM on shifted
+rows of the output gradient (or the per-tap rows accumulated at their shifts).
+
 When the column matrix of a whole batch would exceed ``COLS_BUDGET`` bytes, the batch is
 processed in chunks, so the memory of im2col stays bounded.
 """
@@ -189,128 +195,214 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
 
 # ---------------------------------------------------------------------- stride-1 fast path
 FLAT_MIN_FILL = 0.5
-"""The flat path computes the output at every padded position; it is taken when the valid
-outputs are at least this share of them (else the wasted GEMM work outweighs the faster
-copies)."""
+"""The flat path computes the output at every position of the flat layout; it is taken when
+the valid outputs are at least this share of them (else the wasted GEMM work outweighs the
+faster copies)."""
 
 
-def use_flat(s, sp, osp) -> bool:
-    """Stride-1 convolutions whose valid outputs fill most of the padded input."""
-    return all(v == 1 for v in s) and _prod(osp) >= FLAT_MIN_FILL * _prod(sp)
+def flat_extent(sp, pads, k, d):
+    """Per-axis extent of one image in the flat layout, and the output size.
+
+    An input row of ``W`` values is followed by ``max(lo, hi)`` zeros that serve as the right
+    padding of this row and the left padding of the next one (likewise for every axis, images
+    included), so the layout wastes less than a separately padded ``W + lo + hi``. Returns
+    ``(ext, osp)``; ``ext`` is never smaller than the output, so output positions are distinct.
+    """
+    osp = tuple(sp[i] + lo + hi - d[i] * (k[i] - 1) for i, (lo, hi) in enumerate(pads))
+    ext = tuple(max(sp[i] + max(lo, hi), osp[i]) for i, (lo, hi) in enumerate(pads))
+    return ext, osp
 
 
-def _flat_offsets(k, d, sp):
-    """Flat offset of each kernel tap in a row-major ``sp``-shaped plane, taps in weight order."""
-    strides = [1] * len(sp)
-    for i in range(len(sp) - 2, -1, -1):
-        strides[i] = strides[i + 1] * sp[i + 1]
-    return [sum(t[i] * d[i] * strides[i] for i in range(len(k)))
-            for t in itertools.product(*[range(ki) for ki in k])]
+def use_flat(s, ext, osp) -> bool:
+    """Stride-1 convolutions whose valid outputs fill most of the flat layout ``ext``."""
+    return all(v == 1 for v in s) and _prod(osp) >= FLAT_MIN_FILL * _prod(ext)
 
 
-def _pad_cn(xp, x, pads):
-    """``x (N, C, *S)`` -> zero-padded, channels-first ``(C, N, *Sp)`` in one copy."""
-    n, c = x.shape[:2]
-    sp = tuple(v + lo + hi for v, (lo, hi) in zip(x.shape[2:], pads))
-    out = xp.empty((c, n) + sp, x.dtype) if not any(lo or hi for lo, hi in pads) else \
-        xp.zeros((c, n) + sp, x.dtype)
-    inner = (slice(None), slice(None)) + tuple(slice(lo, lo + v)
-                                               for v, (lo, _) in zip(x.shape[2:], pads))
-    out[inner] = x.transpose((1, 0) + tuple(range(2, x.ndim)))
+def _row_strides(ext):
+    st = [1] * len(ext)
+    for i in range(len(ext) - 2, -1, -1):
+        st[i] = st[i + 1] * ext[i + 1]
+    return st
+
+
+def _strided(xp, buf, start, shape, strides):
+    """Strided view of the C-contiguous ``buf`` from flat element ``start`` (the caller keeps
+    it inside ``buf``). NumPy: an ``ndarray`` on the buffer, several times cheaper than
+    ``as_strided``, which this path calls a few times per convolution."""
+    if xp.__name__ == "numpy" and buf.flags.c_contiguous:
+        return xp.ndarray(shape, buf.dtype, buf, start * buf.itemsize, strides)
+    return xp.lib.stride_tricks.as_strided(buf.reshape(-1)[start:], shape, strides)
+
+
+class _Flat:
+    """Geometry of the flat layout: per image ``P = prod(ext)`` positions; input value
+    ``x[n, c, i]`` sits at ``lead + n*P + sum(i*st)`` of channel row ``c``; the output at
+    ``q = n*P + sum(o*st)`` reads tap ``t`` at ``q + off[t]`` (``lead`` = the left padding's
+    flat size, so padded reads land on zeros)."""
+
+    __slots__ = ("ext", "lead", "offmax", "osp", "per", "sp", "st", "taps")
+
+    def __init__(self, sp, pads, k, d):
+        self.sp = tuple(sp)
+        self.ext, self.osp = flat_extent(sp, pads, k, d)
+        self.st = _row_strides(self.ext)
+        self.per = _prod(self.ext)
+        self.lead = sum(lo * self.st[i] for i, (lo, _) in enumerate(pads))
+        self.offmax = sum(d[i] * (k[i] - 1) * self.st[i] for i in range(len(k)))
+        self.taps = tuple(d[i] * self.st[i] for i in range(len(k)))  # per-axis tap step
+
+    def grid(self, xp, buf, start, n, size):
+        """View ``(rows, n, *size)`` of the contiguous flat rows ``buf (rows, len)`` from
+        ``start``."""
+        it = buf.itemsize
+        return _strided(xp, buf, start, (buf.shape[0], n) + tuple(size),
+                        (buf.strides[0], self.per * it) + tuple(v * it for v in self.st))
+
+    def taps_view(self, xp, buf, start, k, length):
+        """View ``(rows, *k, length)`` of the contiguous ``buf``: tap ``t`` of row ``r`` is
+        ``buf[r, start+off(t):]``."""
+        it = buf.itemsize
+        return _strided(xp, buf, start, (buf.shape[0],) + tuple(k) + (length,),
+                        (buf.strides[0],) + tuple(v * it for v in self.taps) + (it,))
+
+    def input_rows(self, xp, x):
+        """``x (n, C, *S)`` -> zero-filled flat rows ``(C, len)`` holding ``x`` (one copy)."""
+        n, c = x.shape[:2]
+        length = n * self.per
+        buf = xp.zeros((c, max(length + self.offmax, self.lead + length)), x.dtype)
+        self.grid(xp, buf, self.lead, n, self.sp)[...] = x.transpose(
+            (1, 0) + tuple(range(2, x.ndim)))
+        return buf
+
+
+def _flat_cols(xp, geo, buf, k, n, keep=True, ones=False):
+    """Columns ``(C*K [+1], n*P)`` of the flat rows ``buf``: tap ``t`` is the rows shifted left
+    by its offset, all taps in one strided copy; ``ones`` appends a row of ones (the bias
+    folded into the GEMM, whose weight-gradient GEMM then also yields the bias gradient).
+    ``keep=False``: the columns live in the per-thread scratch buffer (valid until the next
+    such call)."""
+    v = geo.taps_view(xp, buf, 0, k, n * geo.per)
+    rows = v.shape[0] * _prod(k)
+    shape = (rows + 1 if ones else rows, v.shape[-1])
+    out = xp.empty(shape, v.dtype) if keep else _scratch(xp, shape, v.dtype)
+    out[:rows].reshape(v.shape)[...] = v
+    if ones:
+        out[rows] = 1
     return out
 
 
-def _flat_cols(xp, xf, offs, keep=True):
-    """Columns ``(C, K, L)`` of the flat channel rows ``xf (C, L)``: tap ``t`` is ``xf``
-    shifted left by ``offs[t]`` (contiguous row copies; the tail past the end is zero).
-    ``keep=False``: the columns live in a per-thread scratch buffer (used once, then
-    overwritten by the next call)."""
-    c, n = xf.shape
-    shape = (c, len(offs), n)
-    cols = xp.empty(shape, xf.dtype) if keep else _scratch(xp, shape, xf.dtype)
-    for t, off in enumerate(offs):
-        cols[:, t, :n - off] = xf[:, off:]
-        if off:
-            cols[:, t, n - off:] = 0
-    return cols
-
-
 def conv_forward_flat(xp, x, w, b, pads, d, groups, keep_cols=False):
-    """Stride-1 convolution by shifted flat rows: with the padded input laid out as
-    ``(C, N * prod(Sp))``, the input of kernel tap ``t`` for every output position is the
-    same rows shifted by a constant offset, so the column matrix is built from contiguous
-    copies, and the output is computed at every padded position and cropped. Returns
-    ``(out, xpt, cols)``: ``xpt`` the padded ``(C, N, *Sp)`` input."""
-    xpt = _pad_cn(xp, x, pads)
-    c, n = xpt.shape[:2]
-    sp = xpt.shape[2:]
+    """Stride-1 convolution by shifted flat rows: with the input laid out as flat channel rows
+    (``_Flat``), the input of kernel tap ``t`` for every output position is the same rows
+    shifted by a constant offset, so the column matrix is one strided copy, and the output is
+    computed at every position of the layout and cropped. Returns ``(out, cols)``."""
+    n, c = x.shape[:2]
     o = w.shape[0]
     k = w.shape[2:]
-    nd = len(k)
-    osp = tuple(sp[i] - d[i] * (k[i] - 1) for i in range(nd))
-    offs = _flat_offsets(k, d, sp)
-    ck = c // groups * len(offs)
-    w2 = w.reshape(groups, o // groups, ck)
-    out = xp.empty((n, o) + osp, x.dtype)
-    per = c * len(offs) * _prod(sp) * x.itemsize
+    geo = _Flat(x.shape[2:], pads, k, d)
+    kk = _prod(k)
+    ck = c // groups * kk
+    ones = b is not None and groups == 1
+    if ones:  # the bias as one more weight column, against a row of ones in the columns
+        w2 = xp.concatenate((w.reshape(o, ck), b.reshape(o, 1)), axis=1)[None]
+        ck += 1
+        b = None
+    else:
+        w2 = w.reshape(groups, o // groups, ck)
+    out = xp.empty((n, o) + geo.osp, x.dtype)
+    per = c * kk * geo.per * x.itemsize
     nb = _chunk(n, per)
-    crop = (slice(None), slice(None)) + tuple(slice(0, v) for v in osp)
     cols = None
     keep = keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
-        cl = _flat_cols(xp, xpt[:, n0:n1].reshape(c, -1), offs, keep).reshape(groups, ck, -1)
-        y = _gemm(w2, cl).reshape((o, n1 - n0) + sp)
-        _to_nc(xp, y[crop], out[n0:n1], b)
+        buf = geo.input_rows(xp, x[n0:n1])
+        cl = _flat_cols(xp, geo, buf, k, n1 - n0, keep, ones).reshape(groups, ck, -1)
+        y = _gemm(w2, cl).reshape(o, -1)
+        _to_nc(xp, geo.grid(xp, y, 0, n1 - n0, geo.osp), out[n0:n1], b)
         if keep:
             cols = cl
-    return out, xpt, cols
+    return out, cols
 
 
-def conv_backward_flat(xp, g, xpt, w, cols, pads, d, groups, need):
-    """Gradients of ``conv_forward_flat``: the output gradient is placed at its padded
-    positions (zeros elsewhere); the weight gradient is one GEMM with the columns, the input
-    gradient one GEMM and a shifted accumulation of contiguous rows per kernel tap."""
+def conv_backward_flat(xp, g, x, w, cols, pads, d, groups, need):
+    """Gradients of ``conv_forward_flat`` (``x`` the input, or its ``_Shape`` when ``cols``
+    were kept or only the input gradient is needed). The output gradient is placed in flat
+    rows (zeros at unused positions); the weight gradient is one GEMM with the columns; the
+    input gradient is a convolution of those rows with the flipped kernel: one strided copy
+    of shifted rows and one GEMM."""
     n, o = g.shape[:2]
-    c = xpt.shape[0]
-    sp = xpt.shape[2:]
+    c = x.shape[1]
     k = w.shape[2:]
     nd = len(k)
-    osp = g.shape[2:]
-    offs = _flat_offsets(k, d, sp)
-    ck = c // groups * len(offs)
-    w2 = w.reshape(groups, o // groups, ck)
-    insp = tuple(sp[i] - lo - hi for i, (lo, hi) in enumerate(pads))
-    gx = xp.empty((n, c) + insp, g.dtype) if need[0] else None
-    gw = xp.zeros((groups, o // groups, ck), g.dtype) if need[1] else None
+    kk = _prod(k)
+    geo = _Flat(x.shape[2:], pads, k, d)
+    ck = c // groups * kk
+    og = o // groups
+    gx = xp.empty(x.shape, g.dtype) if need[0] else None
+    gw = xp.zeros((groups, og, ck), g.dtype) if need[1] else None
+    # with one group, the bias gradient comes out of the weight-gradient GEMM as the column
+    # against the row of ones (forward kept such columns, or they are rebuilt with it)
+    ones = need[1] and need[2] and groups == 1 and (cols is None or cols.shape[1] == ck + 1)
+    if ones:
+        gw = xp.zeros((1, o, ck + 1), g.dtype)
     gb = None
-    if need[2]:
+    if need[2] and not ones:
         gb = g.reshape(n, o, -1).sum(axis=2).sum(axis=0) if n else xp.zeros((o,), g.dtype)
-    nb = max(n, 1) if cols is not None else _chunk(n, c * len(offs) * _prod(sp) * g.itemsize)
-    crop = (slice(None), slice(None)) + tuple(slice(0, v) for v in osp)
-    inner = (slice(None), slice(None)) + tuple(slice(lo, sp[i] - hi)
-                                               for i, (lo, hi) in enumerate(pads))
+    wf = None
+    # input gradient: with at most as many output as input channels, a GEMM on shifted copies
+    # of the output-gradient rows (flipped kernel); else the GEMM's per-tap rows for C channels
+    # accumulate at their shifts (less memory traffic than O*K rows of shifted copies)
+    shifted = og <= c // groups
+    if gx is not None and not shifted:
+        wt = w.reshape(groups, og, ck).transpose(0, 2, 1)
+        offs = [sum(t[i] * geo.taps[i] for i in range(nd))
+                for t in itertools.product(*[range(v) for v in k])]
+    if gx is not None and shifted:  # (groups, C/g, O/g * K): weight of the adjoint, reversed
+        flip = (slice(None),) * 3 + (slice(None, None, -1),) * nd
+        wf = xp.ascontiguousarray(
+            w.reshape((groups, og, c // groups) + tuple(k))[flip].transpose(
+                (0, 2, 1) + tuple(range(3, 3 + nd)))).reshape(groups, c // groups, og * kk)
+    nb = max(n, 1) if cols is not None else _chunk(n, max(c, o) * kk * geo.per * g.itemsize)
+    # the output gradient rows start at ``front``: reads by the reversed taps reach back
+    # ``offmax - lead`` before the first output position
+    front = max(0, geo.offmax - geo.lead)
     for n0 in range(0, n, nb):
         if gx is None and gw is None:
             break
         n1 = min(n, n0 + nb)
-        gf = xp.zeros((o, n1 - n0) + sp, g.dtype)
-        gf[crop] = g[n0:n1].transpose((1, 0) + tuple(range(2, 2 + nd)))
-        gf = gf.reshape(groups, o // groups, -1)
+        length = (n1 - n0) * geo.per
+        gbuf = xp.zeros((o, front + geo.lead + length), g.dtype)
+        geo.grid(xp, gbuf, front, n1 - n0, geo.osp)[...] = g[n0:n1].transpose(
+            (1, 0) + tuple(range(2, 2 + nd)))
         if gw is not None:
-            cl = cols if cols is not None else _flat_cols(
-                xp, xpt[:, n0:n1].reshape(c, -1), offs, False).reshape(groups, ck, -1)
-            gw += _gemm(gf, cl.transpose(0, 2, 1))
-        if gx is not None:
-            gc = _gemm(w2.transpose(0, 2, 1), gf).reshape(c, len(offs), -1)
-            length = gc.shape[2]
-            full = xp.zeros((c, length), g.dtype)
+            if cols is not None:
+                cl = cols
+                if cols.shape[1] != gw.shape[2]:  # columns with a ones row, bias not needed
+                    cl = cols[:, :ck]
+            else:
+                cl = _flat_cols(xp, geo, geo.input_rows(xp, x[n0:n1]), k, n1 - n0, False,
+                                ones).reshape(groups, gw.shape[2], -1)
+            gq = gbuf[:, front:front + length].reshape(groups, og, length)
+            gw += _gemm(gq, cl.transpose(0, 2, 1))
+        if gx is not None and shifted:
+            v = geo.taps_view(xp, gbuf, front + geo.lead - geo.offmax, k, length)
+            gc = _scratch(xp, v.shape, v.dtype)
+            gc[...] = v
+            gxf = _gemm(wf, gc.reshape(groups, og * kk, length)).reshape(c, length)
+            _to_nc(xp, geo.grid(xp, gxf, 0, n1 - n0, geo.sp), gx[n0:n1], None)
+        elif gx is not None:
+            gq = gbuf[:, front:front + length].reshape(groups, og, length)
+            gc = _gemm(wt, gq).reshape(c, kk, length)
+            full = xp.zeros((c, max(length + geo.offmax, geo.lead + length)), g.dtype)
             for t, off in enumerate(offs):
-                full[:, off:] += gc[:, t, :length - off]
-            full = full.reshape((c, n1 - n0) + sp)[inner]
-            gx[n0:n1] = full.transpose((1, 0) + tuple(range(2, 2 + nd)))
+                full[:, off:off + length] += gc[:, t]
+            _to_nc(xp, geo.grid(xp, full, geo.lead, n1 - n0, geo.sp), gx[n0:n1], None)
+    if ones:
+        gb = xp.ascontiguousarray(gw[0, :, ck])
+        gw = gw[0, :, :ck]
     if gw is not None:
-        gw = gw.reshape(w.shape)
+        gw = xp.ascontiguousarray(gw).reshape(w.shape)
     return gx, gw, gb
 
 
@@ -417,11 +509,11 @@ class ConvNd(Op):
         n = ctx.needs_input_grad
         keep = n is not None and n[1]
         k = w.shape[2:]
-        sp = tuple(x.shape[2 + i] + lo + hi for i, (lo, hi) in enumerate(pads))
-        osp = tuple((sp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(len(k)))
-        flat = use_flat(s, sp, osp)
+        ext, osp = flat_extent(x.shape[2:], pads, k, d)
+        flat = use_flat(s, ext, osp)
         if flat:
-            out, xpad, cols = conv_forward_flat(ctx.xp, x, w, b, pads, d, groups, keep)
+            out, cols = conv_forward_flat(ctx.xp, x, w, b, pads, d, groups, keep)
+            xpad = x
         else:
             out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
         if n is not None:

@@ -63,8 +63,43 @@ def test_flat_path_is_taken_for_stride_one_and_not_for_strided():
     assert not C.use_flat((1, 1), (14, 14), (4, 4))  # mostly wasted positions: im2col
 
 
-def test_offsets_follow_weight_tap_order():
-    assert C._flat_offsets((2, 3), (1, 2), (5, 7)) == [0, 2, 4, 7, 9, 11]
+def test_flat_layout_shares_padding_between_rows_and_images():
+    # 8x8, 3x3, padding 1: rows of 8 + 1 shared zero, images of 9 rows (not 10x10)
+    assert C.flat_extent((8, 8), ((1, 1), (1, 1)), (3, 3), (1, 1)) == ((9, 9), (8, 8))
+    # padding beyond the kernel's reach: the layout grows to hold every output position
+    assert C.flat_extent((4,), ((3, 3),), (1,), (1,)) == ((10,), (10,))
+    geo = C._Flat((5, 7), ((0, 0), (0, 0)), (2, 3), (1, 2))
+    assert geo.taps == (7, 2) and geo.offmax == 11 and geo.lead == 0
+
+
+@pytest.mark.parametrize("kw", [{"padding": 3}, {"padding": (2, 0), "dilation": (1, 2)},
+                                {"padding": "same", "dilation": 2}], ids=str)
+@pytest.mark.parametrize("need", ["xwb", "w", "b", "x", "wb"])
+@pytest.mark.parametrize("ci,co", [(2, 4), (4, 2)], ids=["accumulated", "shifted"])
+def test_flat_path_gradient_subsets_and_wide_padding(kw, need, ci, co, monkeypatch):
+    # the bias rides in the GEMM as a ones row of the kept columns: every subset of needed
+    # gradients must still come out right (also with columns rebuilt in backward), with the
+    # input gradient by either method (accumulated GEMM rows, or shifted output rows)
+    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0)
+    rs = np.random.RandomState(5)
+    x = rs.standard_normal((3, ci, 6, 5))
+    w = rs.standard_normal((co, ci, 3, 3))
+    b = rs.standard_normal(co)
+    for save in (C.SAVE_COLS_BYTES, 0):
+        monkeypatch.setattr(C, "SAVE_COLS_BYTES", save)
+        ls = [lt(a, c in need) for a, c in ((x, "x"), (w, "w"), (b, "b"))]
+        ts = [tt(a, c in need) for a, c in ((x, "x"), (w, "w"), (b, "b"))]
+        yl = C.conv2d(*ls, **kw)
+        yt = torch.nn.functional.conv2d(*ts, **kw)
+        assert_close(yl, yt)
+        go = rs.standard_normal(tuple(yt.shape))
+        yl.backward(lt(go))
+        yt.backward(tt(go))
+        for a, e, c in zip(ls, ts, "xwb"):
+            if c in need:
+                assert_close(a.grad, e.grad)
+            else:
+                assert a.grad is None
 
 
 def test_scratch_buffer_reuse_across_shapes_and_grad_modes():
@@ -87,15 +122,17 @@ def test_chunked_batches_keep_columns_bounded_and_correct(flat, monkeypatch):
     rs = np.random.RandomState(2)
     x = rs.standard_normal((5, 3, 8, 8)).astype(np.float32)
     w = rs.standard_normal((2, 3, 3, 3)).astype(np.float32)
-    xl, wl = lt(x, True), lt(w, True)
-    xt, wt = tt(x, True), tt(w, True)
-    yl = C.conv2d(xl, wl, padding=1)
-    yt = torch.nn.functional.conv2d(xt, wt, padding=1)
+    b = rs.standard_normal(2).astype(np.float32)
+    xl, wl, bl = lt(x, True), lt(w, True), lt(b, True)
+    xt, wt, bt = tt(x, True), tt(w, True), tt(b, True)
+    yl = C.conv2d(xl, wl, bl, padding=1)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
     assert_close(yl, yt, atol=1e-4, rtol=1e-4)
     yl.sum().backward()
     yt.sum().backward()
     assert_close(xl.grad, xt.grad, atol=1e-4, rtol=1e-4)
     assert_close(wl.grad, wt.grad, atol=1e-4, rtol=1e-4)
+    assert_close(bl.grad, bt.grad, atol=1e-4, rtol=1e-4)
 
 
 def test_conv_transpose_matches_torch_float64():

@@ -46,6 +46,33 @@ def default_convert(data):
     return data
 
 
+def _stack_samples(np, Tensor, batch):
+    """``stack(batch)`` for the common case of samples read from one dataset: same device,
+    shape and dtype, no gradient. On the cpu one ``np.array`` of the sample arrays (a C loop,
+    several times cheaper than the general ``stack`` op for a batch of small samples);
+    None when any condition fails (the general op then decides, with torch's errors)."""
+    elem = batch[0]
+    dev = elem._device
+    a0 = elem._data
+    shape, dtype = a0.shape, a0.dtype
+    if dev.type != "cpu" or a0.__class__ is not np.ndarray:
+        return None
+    arrays = []
+    for b in batch:
+        if not isinstance(b, Tensor) or (b._device is not dev and b._device != dev) or b._rg:
+            return None
+        a = b._data
+        if a.shape != shape or a.dtype != dtype or a.__class__ is not np.ndarray:
+            return None
+        arrays.append(a)
+    out = np.array(arrays, dtype=dtype)
+    if out.shape != (len(arrays),) + shape:  # never expected; stay exact
+        return None
+    from ..._tensor import _make
+
+    return _make(out, dev)
+
+
 def default_collate(batch):
     """torch's default_collate: stack tensors and arrays, tensorize numbers, recurse into
     dicts, named tuples and sequences."""
@@ -54,7 +81,8 @@ def default_collate(batch):
     Tensor, C, S = _tensor_mod()
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return S.stack(list(batch), 0)
+        out = _stack_samples(np, Tensor, batch)
+        return out if out is not None else S.stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "

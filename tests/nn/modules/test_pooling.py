@@ -181,6 +181,26 @@ def test_pool_argument_errors():
         nn.AvgPool2d(5)(x)
 
 
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2},
+                                {"kernel_size": 3, "stride": 1, "padding": 1},
+                                {"kernel_size": (1, 3), "stride": (1, 3)}], ids=_ids)
+def test_max_pool_ties_and_nans_in_both_tap_layouts(kw):
+    # small integer values: many ties (torch keeps the first maximum); NaNs win (the last
+    # one); the tap-major copy (non-overlapping / few taps) and the strided-views loop
+    # (many overlapping taps) must agree with torch on values, indices and gradients
+    x = np.random.RandomState(3).randint(0, 3, (2, 3, 7, 9)).astype(np.float32)
+    x[0, 0, 1, 1] = x[1, 2, 4, 5] = x[1, 2, 4, 6] = np.nan
+    xl, xt = lamina.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, idx = nn.functional.max_pool2d(xl, return_indices=True, **kw)
+    ot, it = torch.nn.functional.max_pool2d(xt, return_indices=True, **kw)
+    np.testing.assert_array_equal(npy(out), ot.detach().numpy())
+    np.testing.assert_array_equal(npy(idx), it.numpy())
+    g = np.random.RandomState(4).standard_normal(tuple(ot.shape)).astype(np.float32)
+    out.backward(lamina.tensor(g))
+    ot.backward(torch.tensor(g))
+    assert_close(xl.grad, xt.grad)
+
+
 def test_max_pool_nan_and_large_kernel_indices_match_torch():
     x = _distinct(2, 3, 6, 6)
     x[0, 0, 1, 1] = np.nan

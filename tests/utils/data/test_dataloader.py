@@ -125,6 +125,29 @@ def test_default_collate_like_torch():
         default_collate([object(), object()])
 
 
+def test_default_collate_of_tensor_samples():
+    rs = np.random.RandomState(0)
+    imgs = rs.standard_normal((5, 1, 3, 3)).astype(np.float32)
+    samples = [L.tensor(imgs[i]) for i in range(5)]
+    got = default_collate(samples)  # the one-array fast path: a fresh, gradient-free copy
+    assert got.shape == (5, 1, 3, 3) and got.dtype == L.float32 and got.grad_fn is None
+    np.testing.assert_array_equal(got.numpy(), imgs)
+    got[0] = 0.0
+    assert samples[0].abs().sum().item() > 0  # no memory shared with the samples
+    labels = [L.tensor(i) for i in range(4)]  # 0-d tensors
+    _same_structure(default_collate(labels), TD.default_collate([torch.tensor(i)
+                                                                for i in range(4)]))
+    # a sample that requires grad: the general stack op (torch's StackBackward0 node)
+    w = L.ones(2, requires_grad=True)
+    out = default_collate([w, L.zeros(2)])
+    assert out.grad_fn is not None and type(out.grad_fn).__name__ == "StackBackward0"
+    # mixed dtypes promote and mismatched shapes raise, as torch.stack does
+    _same_structure(default_collate([L.tensor([1, 2]), L.tensor([0.5, 1.0])]),
+                    TD.default_collate([torch.tensor([1, 2]), torch.tensor([0.5, 1.0])]))
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        default_collate([L.zeros(2), L.zeros(3)])
+
+
 def _same_structure(a, b):
     if isinstance(b, torch.Tensor):
         assert isinstance(a, L.Tensor)
