@@ -299,26 +299,39 @@ def _forward_unimplemented(self, *input: Any) -> None:
 
 class _Registry(dict):
     """``_parameters`` / ``_buffers`` / ``_modules``: a dict that mirrors its entries into the
-    owner's ``__dict__`` (so ``module.weight`` is a plain attribute hit)."""
+    owner's ``__dict__`` (so ``module.weight`` is a plain attribute hit).
 
-    __slots__ = ("_owner",)
+    The owner is held by a weak reference: a strong one would make every module a reference
+    cycle (module -> __dict__ -> registry -> module) that only the cyclic GC can free, which
+    costs more than building the module (and keeps its arrays alive until a collection).
+    """
+
+    __slots__ = ("_ref",)
 
     def __init__(self, owner):
         dict.__init__(self)
-        self._owner = owner
+        self._ref = weakref.ref(owner)
+
+    @property
+    def _owner(self):
+        return self._ref()
+
+    def _mirror(self):
+        owner = self._ref()
+        return owner.__dict__ if owner is not None else {}
 
     def __setitem__(self, key, value):
         dict.__setitem__(self, key, value)
-        self._owner.__dict__[key] = value
+        self._mirror()[key] = value
 
     def __delitem__(self, key):
         value = dict.pop(self, key)
-        d = self._owner.__dict__
+        d = self._mirror()
         if key in d and d[key] is value:
             del d[key]
 
     def _unmirror(self, key, value):
-        d = self._owner.__dict__
+        d = self._mirror()
         if key in d and d[key] is value:
             del d[key]
 
@@ -365,7 +378,7 @@ class _Registry(dict):
 def _rebuild_registry(owner, items):
     r = _Registry.__new__(_Registry)
     dict.update(r, items)
-    r._owner = owner
+    r._ref = weakref.ref(owner)
     return r
 
 

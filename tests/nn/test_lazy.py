@@ -143,9 +143,11 @@ def test_error_names_the_path_inside_a_call_and_the_attribute_outside():
         model[0].body[0].weight.tolist()
     with pytest.raises(UninitializedTensorError, match=r"'bias' of LazyConv2d\(out_channels=4, "
                        r"kernel_size=\(3, 3\)\) .* in_channels"):
-        nn.LazyConv2d(4, 3).bias + 1
+        conv = nn.LazyConv2d(4, 3)  # (a module that no longer exists cannot be named)
+        conv.bias + 1
     with pytest.raises(UninitializedTensorError, match=r"'running_mean' of LazyBatchNorm1d\(\)"):
-        nn.LazyBatchNorm1d().running_mean.sum()
+        bn = nn.LazyBatchNorm1d()
+        bn.running_mean.sum()
 
 
 # ---------------------------------------------------------------------------- the call

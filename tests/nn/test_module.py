@@ -1003,3 +1003,21 @@ def test_shallow_copy_shares_registries_like_torch():
 
     t, m = both(run)
     assert m == t
+
+
+def test_modules_are_freed_by_reference_counting():
+    # no module -> registry -> module cycles: a dropped model is freed at once (not at the
+    # next cyclic collection), and building models does not feed the cyclic GC
+    import gc
+    import weakref
+
+    net = lamina.nn.Sequential(lamina.nn.Linear(3, 4), lamina.nn.ReLU(),
+                               lamina.nn.LazyLinear(2))
+    net(lamina.rand(2, 3))
+    refs = [weakref.ref(m) for m in net.modules()] + [weakref.ref(p) for p in net.parameters()]
+    gc.disable()
+    try:
+        del net
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
