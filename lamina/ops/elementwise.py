@@ -8,6 +8,7 @@ from .. import _dtype as D
 from .._device import backend, to_device
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
+from .._backends.numpy_backend import PARALLEL_MIN, parallel_unary
 from ._op import Op, sum_to_shape
 
 _FROM_NP = D._FROM_NP
@@ -699,10 +700,17 @@ class Abs(Op):
         return g * ctx.xp.sign(x)
 
 
+def _unary(xp, ufunc, x):
+    """``ufunc(x)``; on the cpu, large arrays are split over the cores (numpy_backend)."""
+    if x.size >= PARALLEL_MIN and xp.__name__ == "numpy":
+        return parallel_unary(ufunc, x)
+    return ufunc(x)
+
+
 class Exp(Op):
     @staticmethod
     def forward(ctx, x):
-        out = ctx.xp.exp(x)
+        out = _unary(ctx.xp, ctx.xp.exp, x)
         ctx.save_for_backward(out)
         return out
 
@@ -727,7 +735,7 @@ class Log(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return ctx.xp.log(x)
+        return _unary(ctx.xp, ctx.xp.log, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -847,7 +855,7 @@ class Tan(Op):
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
-        out = ctx.xp.tanh(x)
+        out = _unary(ctx.xp, ctx.xp.tanh, x)
         ctx.save_for_backward(out)
         return out
 
@@ -870,7 +878,7 @@ class Sigmoid(Op):
         es = getattr(xp, "errstate", None)
         if es is not None:
             with es(over="ignore"):
-                out = xp.exp(-xf)
+                out = _unary(xp, xp.exp, -xf)
         else:
             out = xp.exp(-xf)
         out += 1
