@@ -19,6 +19,8 @@ data offset from its local header, and reads records straight into caller-owned 
 
 from __future__ import annotations
 
+import os
+
 import struct
 import zlib
 
@@ -184,6 +186,40 @@ class _Entry:
         self.method = method
         self.flags = flags
         self._data_offset = None
+
+
+_PARALLEL_READ_MIN = 8 << 20
+_pool = None
+
+
+def _read_pool():
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lamina-read")
+    return _pool
+
+
+def _fileno(f):
+    """The OS file descriptor behind ``f`` when positional reads can serve it, else None."""
+    if not hasattr(os, "preadv"):
+        return None
+    try:
+        return f.fileno()
+    except (AttributeError, OSError, ValueError):  # BytesIO, sockets-like wrappers, closed
+        return None
+
+
+def _pread_into(fd: int, mv, off: int) -> int:
+    """Fill ``mv`` from ``fd`` at ``off`` (short reads continued); returns the bytes read."""
+    got, n = 0, mv.nbytes
+    while got < n:
+        k = os.preadv(fd, [mv[got:]], off + got)
+        if not k:
+            break
+        got += k
+    return got
 
 
 class ZipReader:
@@ -360,6 +396,16 @@ class ZipReader:
         if mv.nbytes != e.size:
             raise ValueError(f"readinto: buffer of {mv.nbytes} bytes for a {e.size}-byte record")
         f = self._f
+        fd = _fileno(f) if e.size >= _PARALLEL_READ_MIN else None
+        if fd is not None:
+            # large records of a real file: two positional reads at once (the kernel's copy
+            # and page faults run on two cores; torch's reader also splits big records)
+            half = e.size // 2
+            fut = _read_pool().submit(_pread_into, fd, mv[half:], off + half)
+            first = _pread_into(fd, mv[:half], off)
+            if first != half or fut.result() != e.size - half:
+                raise self._error(f"ended inside record {e.name!r} (truncated?)")
+            return
         f.seek(off)
         got = 0
         readinto = getattr(f, "readinto", None)

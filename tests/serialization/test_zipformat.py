@@ -169,3 +169,24 @@ def test_reader_reads_torch_files_record_by_record(tmp_path):
         assert r.data_offset(e) % 64 == 0
         with pytest.raises(CheckpointError, match="no record"):
             r.entry("data/9")
+
+
+def test_large_records_read_in_parallel_equal_the_data(tmp_path):
+    # records of 8 MB and more are read with two positional reads; BytesIO takes the plain path
+    import io
+
+    import lamina
+    from lamina.serialization import _zipformat
+
+    big = lamina.randn(_zipformat._PARALLEL_READ_MIN // 4 + 12345)
+    sd = {"a": big, "b": lamina.arange(10)}
+    path = tmp_path / "big.pt"
+    lamina.save(sd, path)
+    with open(path, "rb") as f:
+        assert _zipformat._fileno(f) is not None
+        via_file = lamina.load(f)
+    via_path = lamina.load(path)
+    via_bytes = lamina.load(io.BytesIO(path.read_bytes()))
+    for got in (via_file, via_path, via_bytes):
+        assert lamina.equal(got["a"], big) and lamina.equal(got["b"], sd["b"])
+    assert _zipformat._fileno(io.BytesIO(b"")) is None
