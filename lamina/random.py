@@ -653,6 +653,15 @@ class Generator:
             return _to_below(_fma32(x, d, lo), lo, hi, out)
         if out is None:
             out = np.empty(n, dtype=_f32)
+        if not generic and n <= _UCHUNK:
+            # one block (every layer of ordinary size): no block generator on the way
+            r = self._raw(n)
+            r &= _M24
+            np.copyto(out, r.view(np.int64), casting="unsafe")  # k < 2**24: exact
+            if c:
+                out -= c
+            out *= s32
+            return out
         # Blocks of draws: the 64-bit raw words and the temporaries stay in cache (one pass
         # over memory for the output instead of several over 8-byte arrays).
         buf = None if not generic else np.empty(min(n, _UCHUNK_AHEAD), dtype=_f64)
