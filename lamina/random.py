@@ -415,12 +415,23 @@ class Generator:
             self._cuda.reset(seed)
             return self
         bg = self._bg
-        if bg is None:
-            # A fixed key avoids drawing OS entropy; the legacy seeding below replaces it.
-            bg = self._bg = np.random.MT19937(0)
-        bg._legacy_seeding(seed & 0xFFFFFFFF)  # mt19937(seed) uses the low 32 bits
+        if bg is not None:
+            bg._legacy_seeding(seed & 0xFFFFFFFF)  # mt19937(seed) uses the low 32 bits
+        # else: the engine is made and seeded from self._seed at the first draw (_engine), so
+        # `import lamina` does not pay for importing numpy.random
         self._fresh = True
         return self
+
+    def _engine(self):
+        """The MT19937 bit generator, created (and seeded from ``_seed``) on first use."""
+        bg = self._bg
+        if bg is None:
+            from numpy.random import MT19937
+
+            # A fixed key avoids drawing OS entropy; the legacy seeding replaces it.
+            bg = self._bg = MT19937(0)
+            bg._legacy_seeding(self._seed & 0xFFFFFFFF)
+        return bg
 
     def seed(self) -> int:
         """Reseed from the OS's entropy and return the new seed."""
@@ -471,7 +482,7 @@ class Generator:
     def _state_bytes(self) -> np.ndarray:
         if self._cuda is not None:
             return np.array([self._seed, self._cuda.counter], dtype="<u8").view(np.uint8)
-        st = self._bg.state["state"]
+        st = self._engine().state["state"]
         pos = int(st["pos"])
         rec = np.zeros((), dtype=_STATE_DTYPE)
         rec["seed"] = self._seed
@@ -510,7 +521,7 @@ class Generator:
                 or (left > 1 and nxt != _STATE_N + 1 - left) or (words >> 32).any()):
             raise RuntimeError("Invalid mt19937 state")
         self._seed = int(rec["seed"])
-        self._bg.state = {"bit_generator": "MT19937",
+        self._engine().state = {"bit_generator": "MT19937",
                           "state": {"key": words.astype(np.uint32), "pos": _STATE_N + 1 - left}}
         self._fresh = left == 1 and nxt == 0
         self._next_double = float(rec["normal_y"]) if rec["normal_is_valid"] else None
@@ -522,7 +533,7 @@ class Generator:
         """``n`` 32-bit draws of ``CPUGeneratorImpl::random()`` (as uint64)."""
         if n:
             self._fresh = False
-        return self._bg.random_raw(n)
+        return (self._bg or self._engine()).random_raw(n)
 
     def _raw64(self, n: int) -> np.ndarray:
         """``n`` draws of ``random64()``: two 32-bit draws each, the first is the high word."""
@@ -545,7 +556,7 @@ class Generator:
         import threading
 
         self._fresh = False
-        raw = self._bg.random_raw
+        raw = self._engine().random_raw
         q: queue.Queue = queue.Queue(maxsize=2)  # bounded: blocks stay few and in cache
         stop = []
 
