@@ -32,6 +32,43 @@ def _inplace_str(inplace: bool, first: bool = False) -> str:
     return "inplace=True" if first else ", inplace=True"
 
 
+class _InplaceOnly(Module):
+    """An activation whose only option is ``inplace``: ``forward`` is ``_fn(input, inplace)``.
+
+    ``_show_inplace``: whether the repr says ``inplace=True`` (torch's Hardsigmoid and
+    Hardswish do not).
+    """
+
+    __constants__ = ["inplace"]
+    _show_inplace = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, True) if self._show_inplace else ""
+
+
+class _AlongDim(Module):
+    """A softmax-like activation along ``dim``: ``forward`` is ``_fn(input, dim)``."""
+
+    __constants__ = ["dim"]
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 class Threshold(Module):
     """y = x if x > threshold else value.
 
@@ -144,17 +181,11 @@ class Sigmoid(Module):
         return _Sigmoid.apply(input)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplaceOnly):
     """min(max(x + 3, 0), 6) / 6."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input, self.inplace)
+    _fn = staticmethod(F.hardsigmoid)
+    _show_inplace = False
 
 
 class Tanh(Module):
@@ -166,49 +197,23 @@ class Tanh(Module):
         return _Tanh.apply(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceOnly):
     """x * sigmoid(x) (swish)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+    _fn = staticmethod(F.silu)
 
 
-class Mish(Module):
+class Mish(_InplaceOnly):
     """x * tanh(softplus(x))."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+    _fn = staticmethod(F.mish)
 
 
-class Hardswish(Module):
+class Hardswish(_InplaceOnly):
     """x * min(max(x + 3, 0), 6) / 6."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
+    _fn = staticmethod(F.hardswish)
+    _show_inplace = False
 
 
 class ELU(Module):
@@ -245,21 +250,11 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
 
 
-class SELU(Module):
+class SELU(_InplaceOnly):
     """scale * ELU(x, alpha) with the self-normalizing constants (alpha ~ 1.6733, scale ~
     1.0507)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+    _fn = staticmethod(F.selu)
 
 
 class GLU(Module):
@@ -410,23 +405,13 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class Softmin(_AlongDim):
     """softmax(-x) along ``dim``."""
 
-    __constants__ = ["dim"]
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmin(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmin)
 
 
-class Softmax(Module):
+class Softmax(_AlongDim):
     """exp(x) / sum(exp(x)) along ``dim`` (one fused, stable node).
 
     Example:
@@ -435,17 +420,7 @@ class Softmax(Module):
         tensor([[0.5000, 0.5000]])
     """
 
-    __constants__ = ["dim"]
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmax)
 
 
 class Softmax2d(Module):
@@ -458,17 +433,7 @@ class Softmax2d(Module):
         return F.softmax(input, -3, _stacklevel=5)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log(softmax(x)) along ``dim`` (one fused, stable node)."""
 
-    __constants__ = ["dim"]
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.log_softmax)

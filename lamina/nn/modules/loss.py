@@ -30,6 +30,15 @@ class _Loss(Module):
             self.reduction = reduction
 
 
+class _PairLoss(_Loss):
+    """A loss whose only option is ``reduction``: ``forward`` is ``_fn(input, target)``."""
+
+    __constants__ = ["reduction"]
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return self._fn(input, target, reduction=self.reduction)
+
+
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
@@ -38,7 +47,7 @@ class _WeightedLoss(_Loss):
         self.weight: Tensor | None
 
 
-class L1Loss(_Loss):
+class L1Loss(_PairLoss):
     """Mean absolute error |x - y| (reduction 'mean' | 'sum' | 'none').
 
     Example:
@@ -47,16 +56,10 @@ class L1Loss(_Loss):
         tensor(1.5000)
     """
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.l1_loss(input, target, reduction=self.reduction)
+    _fn = staticmethod(F.l1_loss)
 
 
-class MSELoss(_Loss):
+class MSELoss(_PairLoss):
     """Mean squared error (x - y)^2, one fused node.
 
     Example:
@@ -65,13 +68,7 @@ class MSELoss(_Loss):
         tensor(2.5000)
     """
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _fn = staticmethod(F.mse_loss)
 
 
 class SmoothL1Loss(_Loss):
@@ -262,16 +259,10 @@ class PoissonNLLLoss(_Loss):
                                   eps=self.eps, reduction=self.reduction)
 
 
-class SoftMarginLoss(_Loss):
+class SoftMarginLoss(_PairLoss):
     """log(1 + exp(-y x))."""
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
+    _fn = staticmethod(F.soft_margin_loss)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
