@@ -224,6 +224,42 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LayerNorm.apply(input, weight, bias, ns, float(eps))
 
 
+def _channel_affine(ctx, xhat, invstd, w, b, shape):
+    """Group / instance norm's output: ``xhat`` (rows normalized per group or plane) times the
+    per-channel weight plus bias, in ``shape``; saves what ``_channel_affine_grads`` needs."""
+    n, c = shape[:2]
+    xh3 = xhat.reshape(n, c, -1)
+    if w is not None:
+        out = xh3 * _col(w)
+        if b is not None:
+            out += _col(b)
+    elif b is not None:
+        out = xh3 + _col(b)
+    else:
+        out = xh3.copy() if ctx.needs_input_grad is not None else xh3
+    if ctx.needs_input_grad is not None:
+        ctx.save_for_backward(xhat, invstd, w)
+    return out.reshape(shape)
+
+
+def _channel_affine_grads(ctx, g):
+    """Gradients ``(x, weight, bias)`` of ``_channel_affine`` after ``_rows_fwd``."""
+    xhat, invstd, w = ctx.saved
+    need = ctx.needs_input_grad
+    n, c = g.shape[:2]
+    g3 = g.reshape(n, c, -1)
+    xh3 = xhat.reshape(n, c, -1)
+    gx = gw = gb = None
+    if need[1]:
+        gw = _csum(g3 * xh3)
+    if need[2]:
+        gb = _csum(g3)
+    if need[0]:
+        gxh = g3 * _col(w) if w is not None else g3
+        gx = _rows_bwd(gxh.reshape(xhat.shape), xhat, invstd).reshape(g.shape)
+    return gx, gw, gb
+
+
 class GroupNorm(Op):
     """Group norm of ``(N, C, *)`` with ``groups`` groups; per-channel affine."""
 
@@ -233,35 +269,11 @@ class GroupNorm(Op):
     def forward(ctx, x, w, b, groups, eps):
         n, c = x.shape[:2]
         xhat, invstd, _, _ = _rows_fwd(ctx.xp, x.reshape(n * groups, -1), eps)
-        xh3 = xhat.reshape(n, c, -1)
-        if w is not None:
-            out = xh3 * _col(w)
-            if b is not None:
-                out += _col(b)
-        elif b is not None:
-            out = xh3 + _col(b)
-        else:
-            out = xh3.copy() if ctx.needs_input_grad is not None else xh3
-        if ctx.needs_input_grad is not None:
-            ctx.save_for_backward(xhat, invstd, w)
-        return out.reshape(x.shape)
+        return _channel_affine(ctx, xhat, invstd, w, b, x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        xhat, invstd, w = ctx.saved
-        need = ctx.needs_input_grad
-        n, c = g.shape[:2]
-        g3 = g.reshape(n, c, -1)
-        xh3 = xhat.reshape(n, c, -1)
-        gx = gw = gb = None
-        if need[1]:
-            gw = _csum(g3 * xh3)
-        if need[2]:
-            gb = _csum(g3)
-        if need[0]:
-            gxh = g3 * _col(w) if w is not None else g3
-            gx = _rows_bwd(gxh.reshape(xhat.shape), xhat, invstd).reshape(g.shape)
-        return gx, gw, gb, None, None
+        return _channel_affine_grads(ctx, g) + (None, None)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -299,35 +311,11 @@ class InstanceNorm(Op):
             unb = var.reshape(n, c) * (p / max(p - 1, 1))
             rv *= 1.0 - momentum
             rv += momentum * unb.mean(axis=0).astype(rv.dtype, copy=False)
-        xh3 = xhat.reshape(n, c, p)
-        if w is not None:
-            out = xh3 * _col(w)
-            if b is not None:
-                out += _col(b)
-        elif b is not None:
-            out = xh3 + _col(b)
-        else:
-            out = xh3.copy() if ctx.needs_input_grad is not None else xh3
-        if ctx.needs_input_grad is not None:
-            ctx.save_for_backward(xhat, invstd, w)
-        return out.reshape(x.shape)
+        return _channel_affine(ctx, xhat, invstd, w, b, x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        xhat, invstd, w = ctx.saved
-        need = ctx.needs_input_grad
-        n, c = g.shape[:2]
-        g3 = g.reshape(n, c, -1)
-        xh3 = xhat.reshape(n, c, -1)
-        gx = gw = gb = None
-        if need[1]:
-            gw = _csum(g3 * xh3)
-        if need[2]:
-            gb = _csum(g3)
-        if need[0]:
-            gxh = g3 * _col(w) if w is not None else g3
-            gx = _rows_bwd(gxh.reshape(xhat.shape), xhat, invstd).reshape(g.shape)
-        return gx, gw, gb, None, None, None, None
+        return _channel_affine_grads(ctx, g) + (None, None, None, None)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
