@@ -175,6 +175,23 @@ def _log_softmax_rows(xp, x):
     return z
 
 
+def _picked_rows(xp, z, rows, t2, c, w, ignore_index):
+    """Per row of log-probabilities ``z (m, c)`` (``rows`` = arange(m)): the target class
+    ``tt``, the not-ignored mask ``valid`` (None: none ignored), the picked values
+    ``z[rows, tt]`` and the row weights ``w[tt] * valid`` (None when every row weighs 1)."""
+    tt, valid = _pick_targets(xp, t2, c, ignore_index)
+    picked = z[rows, tt]
+    if w is not None:
+        wt = w[tt]
+        if valid is not None:
+            wt = wt * valid
+    elif valid is not None:
+        wt = valid.astype(z.dtype)
+    else:
+        wt = None
+    return tt, valid, picked, wt
+
+
 class CrossEntropy(Op):
     """cross_entropy with class indices: log_softmax + nll in one node.
 
@@ -191,17 +208,8 @@ class CrossEntropy(Op):
         x2, t2 = _to_rows(x, t, False)
         m, c = x2.shape
         z = _log_softmax_rows(xp, x2)
-        tt, valid = _pick_targets(xp, t2, c, ignore_index)
         rows = xp.arange(m)
-        picked = z[rows, tt]
-        if w is not None:
-            wt = w[tt]
-            if valid is not None:
-                wt = wt * valid
-        elif valid is not None:
-            wt = valid.astype(z.dtype)
-        else:
-            wt = None
+        tt, valid, picked, wt = _picked_rows(xp, z, rows, t2, c, w, ignore_index)
         if red == _MEAN and wt is None and not ls:
             # the common case: a plain mean over the batch
             ctx.total = m
@@ -349,17 +357,8 @@ class NllLoss(Op):
         xp = ctx.xp
         x2, t2 = _to_rows(x, t, False)
         m, c = x2.shape
-        tt, valid = _pick_targets(xp, t2, c, ignore_index)
         rows = xp.arange(m)
-        picked = x2[rows, tt]
-        if w is not None:
-            wt = w[tt]
-            if valid is not None:
-                wt = wt * valid
-        elif valid is not None:
-            wt = valid.astype(x2.dtype)
-        else:
-            wt = None
+        tt, valid, picked, wt = _picked_rows(xp, x2, rows, t2, c, w, ignore_index)
         loss = -picked if wt is None else -picked * wt
         if red == _MEAN:
             total = m if wt is None else wt.sum()
