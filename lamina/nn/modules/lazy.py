@@ -150,6 +150,14 @@ class _LazyConvXdMixin(LazyModuleMixin):
     """What the six lazy convolutions share: ``in_channels`` is the size of the input's
     channel dimension (dim 1 of a batched input, dim 0 of an unbatched one)."""
 
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        # the plain class's __init__ with 0 channels and no bias, then the pending parameters
+        self.cls_to_become.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups,
+                                    False, padding_mode, device, dtype)
+        self._lazy_init(out_channels, bias, device, dtype)
+
     def _lazy_init(self, out_channels: int, bias: bool, device, dtype) -> None:
         # the plain __init__ ran with 0 channels (no parameters to speak of); now the real
         # out_channels and pending parameters
@@ -243,13 +251,6 @@ class LazyConv1d(_LazyConvXdMixin, Conv1d):
 
     cls_to_become = Conv1d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        Conv1d.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False,
-                        padding_mode, device, dtype)
-        self._lazy_init(out_channels, bias, device, dtype)
-
 
 class LazyConv2d(_LazyConvXdMixin, Conv2d):
     """A :class:`Conv2d` whose ``in_channels`` is inferred from its first input's channel
@@ -264,13 +265,6 @@ class LazyConv2d(_LazyConvXdMixin, Conv2d):
 
     cls_to_become = Conv2d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        Conv2d.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False,
-                        padding_mode, device, dtype)
-        self._lazy_init(out_channels, bias, device, dtype)
-
 
 class LazyConv3d(_LazyConvXdMixin, Conv3d):
     """A :class:`Conv3d` whose ``in_channels`` is inferred from its first input's channel
@@ -278,54 +272,37 @@ class LazyConv3d(_LazyConvXdMixin, Conv3d):
 
     cls_to_become = Conv3d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        Conv3d.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False,
-                        padding_mode, device, dtype)
+
+class _LazyConvTransposeXdMixin(_LazyConvXdMixin):
+    """The lazy transposed convolutions: ConvTranspose's argument order."""
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        self.cls_to_become.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
+                                    groups, False, dilation, padding_mode, device, dtype)
         self._lazy_init(out_channels, bias, device, dtype)
 
 
-class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTransposeXdMixin, ConvTranspose1d):
     """A :class:`ConvTranspose1d` whose ``in_channels`` is inferred from its first input's
     channel dimension (torch.nn.LazyConvTranspose1d)."""
 
     cls_to_become = ConvTranspose1d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        ConvTranspose1d.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
-                                 groups, False, dilation, padding_mode, device, dtype)
-        self._lazy_init(out_channels, bias, device, dtype)
 
-
-class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTransposeXdMixin, ConvTranspose2d):
     """A :class:`ConvTranspose2d` whose ``in_channels`` is inferred from its first input's
     channel dimension (torch.nn.LazyConvTranspose2d)."""
 
     cls_to_become = ConvTranspose2d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        ConvTranspose2d.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
-                                 groups, False, dilation, padding_mode, device, dtype)
-        self._lazy_init(out_channels, bias, device, dtype)
 
-
-class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTransposeXdMixin, ConvTranspose3d):
     """A :class:`ConvTranspose3d` whose ``in_channels`` is inferred from its first input's
     channel dimension (torch.nn.LazyConvTranspose3d)."""
 
     cls_to_become = ConvTranspose3d
-
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        ConvTranspose3d.__init__(self, 0, 0, kernel_size, stride, padding, output_padding,
-                                 groups, False, dilation, padding_mode, device, dtype)
-        self._lazy_init(out_channels, bias, device, dtype)
 
 
 # ---------------------------------------------------------------------------- normalization
