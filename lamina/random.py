@@ -14,7 +14,9 @@ The cpu generator reproduces PyTorch's CPU generator (``torch.Generator()``, ATe
 * the double-precision Box-Muller cache of ``normal`` (ATen keeps the second sample of a pair
   for the next call of the scalar path) is part of the state, as in torch.
 
-Verified bit-identical against torch 2.13 on x86-64 with AVX2 (tests/test_random.py):
+Verified bit-identical against torch 2.13 on x86-64 with AVX2 or AVX-512 (tests/test_random.py;
+the float64 transforms call the C library's ``log``/``log1p``/``sin``/``cos`` as torch does, through
+``lamina._libm``, whatever SIMD kernels NumPy dispatches on the CPU at hand):
 
 * ``rand``/``uniform_(a, b)`` for float32, float64 and float16 (ATen's fused
   ``x * (to - from) + from``, and its mapping of a value rounded up to ``to`` back to ``from``);
@@ -35,8 +37,6 @@ Not bit-identical (statistically correct, same consumption of the stream):
 * on a CPU without AVX2 torch runs its DEFAULT kernels: float32 ``uniform_`` with general
   bounds is then not fused and float32 ``normal`` with >= 16 elements uses libm's ``logf``/
   ``cosf``; lamina always follows the AVX2 kernels (which torch also runs on AVX-512 CPUs);
-* float64 ``normal`` with >= 16 elements relies on NumPy's ``log``/``sin``/``cos`` agreeing
-  with glibc's to the last bit (true where tested; NumPy's AVX-512 float64 routines might not);
 * ``bernoulli_(p)`` with a float ``p`` on an *Intel* CPU: torch built with MKL then samples
   from MKL's VSL stream (seeded with one 32-bit draw) instead of MT19937; lamina follows the
   default (AMD / non-MKL) kernel everywhere;
@@ -57,6 +57,7 @@ import warnings
 
 import numpy as np
 
+from . import _libm
 from ._device import to_device
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
@@ -82,26 +83,6 @@ _TWO_M53 = 2.0**-53
 _CHUNK = 1 << 15  # elements per block of the emulated-FMA paths (temporaries stay in cache)
 _CHUNK_ROWS = _CHUNK // 16
 _UCHUNK = 1 << 16  # draws per block of uniform_'s float32 path
-_UCHUNK_AHEAD = 1 << 18  # the same, when a helper thread draws one block ahead
-_AHEAD_MIN = 1 << 20  # draws from which the helper thread pays off
-try:
-    _NCPU = len(os.sched_getaffinity(0))
-except AttributeError:  # no sched_getaffinity (macOS, Windows)
-    _NCPU = os.cpu_count() or 1
-
-
-def _spare_cpu() -> bool:
-    """Whether a helper thread would find an idle cpu (the load counts this process too).
-
-    On a saturated machine the hand-offs between two threads cost more than they save; the
-    numbers drawn are the same either way.
-    """
-    if _NCPU < 2:
-        return False
-    try:
-        return os.getloadavg()[0] < _NCPU - 0.5
-    except (AttributeError, OSError):  # no load average (Windows)
-        return True
 
 # The CPUGeneratorImplState struct (aten/src/ATen/CPUGeneratorImpl.cpp), byte for byte.
 _STATE_DTYPE = np.dtype({
@@ -346,11 +327,11 @@ def _box_muller16_f32(u, mean: float, std: float):
 
 def _box_muller16_f64(u, mean: float, std: float):
     """normal_fill_16<double> on rows of 16 float64 uniforms (libm log/cos/sin)."""
-    radius = np.sqrt(-2.0 * np.log(1.0 - u[:, :8]))
+    radius = np.sqrt(-2.0 * _libm.log(1.0 - u[:, :8]))
     theta = (2.0 * math.pi) * u[:, 8:]
     out = np.empty_like(u)
-    out[:, :8] = _affine64(radius * np.cos(theta), mean, std)
-    out[:, 8:] = _affine64(radius * np.sin(theta), mean, std)
+    out[:, :8] = _affine64(radius * _libm.cos(theta), mean, std)
+    out[:, 8:] = _affine64(radius * _libm.sin(theta), mean, std)
     return out
 
 
@@ -541,53 +522,10 @@ class Generator:
         return (r[:, 0] << _S32) | r[:, 1]
 
     def _raw_blocks(self, n: int):
-        """``_raw(n)`` as successive blocks, for a caller that transforms block after block.
-
-        With a large ``n`` and an idle cpu, a helper thread draws the next block while the
-        caller transforms the current one (NumPy's MT19937 and ufuncs release the GIL):
-        the transform then costs almost nothing next to the serial engine. The stream is the
-        same either way; the caller must not touch the generator until the blocks are used.
-        """
-        if n < _AHEAD_MIN or not _spare_cpu():
-            for i in range(0, n, _UCHUNK):
-                yield self._raw(min(_UCHUNK, n - i))
-            return
-        import queue
-        import threading
-
-        self._fresh = False
-        raw = self._engine().random_raw
-        q: queue.Queue = queue.Queue(maxsize=2)  # bounded: blocks stay few and in cache
-        stop = []
-
-        def produce():
-            try:
-                for i in range(0, n, _UCHUNK_AHEAD):
-                    if stop:
-                        return
-                    q.put(raw(min(_UCHUNK_AHEAD, n - i)))
-            except BaseException as e:  # noqa: BLE001 - handed to the consumer
-                q.put(e)
-
-        t = threading.Thread(target=produce, name="lamina-rng-ahead", daemon=True)
-        t.start()
-        done = False
-        try:
-            for _ in range(0, n, _UCHUNK_AHEAD):
-                r = q.get()
-                if isinstance(r, BaseException):
-                    raise r
-                yield r
-            done = True
-        finally:
-            if not done:  # stopped early: unblock a producer waiting on the full queue
-                stop.append(True)
-                while t.is_alive():
-                    try:
-                        q.get_nowait()
-                    except queue.Empty:
-                        t.join(0.001)
-            t.join()
+        """``_raw(n)`` as successive blocks, for a caller that transforms block after block
+        (the raw words and the temporaries stay in cache)."""
+        for i in range(0, n, _UCHUNK):
+            yield self._raw(min(_UCHUNK, n - i))
 
     def _uniform53(self, n: int) -> np.ndarray:
         """``n`` float64 uniforms in [0, 1): the low 53 bits of ``random64()`` over 2**53."""
@@ -675,27 +613,23 @@ class Generator:
             return out
         # Blocks of draws: the 64-bit raw words and the temporaries stay in cache (one pass
         # over memory for the output instead of several over 8-byte arrays).
-        buf = None if not generic else np.empty(min(n, _UCHUNK_AHEAD), dtype=_f64)
+        buf = None if not generic else np.empty(min(n, _UCHUNK), dtype=_f64)
         i = 0
-        blocks = self._raw_blocks(n)
-        try:
-            for r in blocks:
-                r &= _M24
-                o = out[i:i + r.size]
-                i += r.size
-                if generic:
-                    b = buf[:r.size]
-                    np.multiply(r, s, out=b)  # k * d * 2**-24 is exact in float64
-                    b += float(lo)
-                    o[...] = b
-                    _to_below(o, lo, hi, o)
-                else:
-                    np.copyto(o, r.view(np.int64), casting="unsafe")  # k < 2**24: exact
-                    if c:
-                        o -= c
-                    o *= s32
-        finally:
-            blocks.close()  # stops a helper thread at once, even on an exception
+        for r in self._raw_blocks(n):
+            r &= _M24
+            o = out[i:i + r.size]
+            i += r.size
+            if generic:
+                b = buf[:r.size]
+                np.multiply(r, s, out=b)  # k * d * 2**-24 is exact in float64
+                b += float(lo)
+                o[...] = b
+                _to_below(o, lo, hi, o)
+            else:
+                np.copyto(o, r.view(np.int64), casting="unsafe")  # k < 2**24: exact
+                if c:
+                    o -= c
+                o *= s32
         return out
 
     def _normal(self, shape, mean, std, dtype):
@@ -902,7 +836,7 @@ class Generator:
         if self._cuda is not None:
             return self._cuda.exponential(shape, lambd, dtype)
         u = self._uniform53(_numel(shape))
-        return _cast(-1.0 / lambd * np.log1p(-u), dtype).reshape(shape)
+        return _cast(-1.0 / lambd * _libm.log1p(-u), dtype).reshape(shape)
 
     def _multinomial(self, probs, num_samples, replacement=False):
         """``torch.multinomial(probs, num_samples, replacement)``: an int64 index array.

@@ -41,6 +41,8 @@ ALL: tuple[str, ...] = (
     "state_dict_save",
     "state_dict_load",
     "digits_epoch",
+    "randn_1m_f64",
+    "randn_1m_f32",
 )
 
 
