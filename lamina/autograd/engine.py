@@ -252,6 +252,12 @@ def _run_post_hooks(n, grads, gl, _make):
 
 
 def _dev_of(n: Node):
+    """The device of a node's gradients: recorded when the op ran (None for a node built
+    without one, e.g. an op with no tensor input: then the namespace tells cpu, and a cuda
+    node takes CuPy's current device)."""
+    d = getattr(n, "device", None)
+    if d is not None:
+        return d
     from .._backends.numpy_backend import NumpyBackend
     from .._device import CPU, device
 

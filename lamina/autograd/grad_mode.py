@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import threading
 
 
-class _GradState:
-    __slots__ = ("enabled", "inference")
+class _GradState(threading.local):
+    """Grad mode of the calling thread (as in torch: each thread starts with grad enabled and
+    inference mode off, and a ``no_grad`` in one thread does not affect another)."""
 
     def __init__(self):
         self.enabled = True

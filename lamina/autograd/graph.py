@@ -15,7 +15,8 @@ class Node:
     Ops store what backward needs with ``save_for_backward`` and plain attributes.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "needs_input_grad", "next", "op", "saved", "xp")
+    __slots__ = ("__dict__", "__weakref__", "device", "needs_input_grad", "next", "op", "saved",
+                 "xp")
 
     # rarely set: class-level defaults, an instance stores its own only when it has one
     _versions = None
@@ -23,9 +24,10 @@ class Node:
     _hooks = None
     n_out = 1
 
-    def __init__(self, op, xp):
+    def __init__(self, op, xp, device=None):
         self.op = op
         self.xp = xp
+        self.device = device
         self.saved = ()
         self.needs_input_grad = None
         self.next = ()

@@ -59,6 +59,7 @@ class Op:
         ctx = _new(cls._node)
         ctx.op = cls
         ctx.xp = b.xp
+        ctx.device = dev
         ctx.saved = ()
         if req is not None and STATE.enabled:
             n = len(args)

@@ -257,3 +257,19 @@ def test_scalar_backward_seed_is_never_shared():
     c = lamina.ones(1, dtype=lamina.float64, requires_grad=True)
     (c * 3).backward()
     assert c.grad.dtype == lamina.float64 and c.grad.tolist() == [3.0]
+
+
+def test_nodes_record_their_device_for_hooks(fake_cupy):
+    import lamina
+
+    # a graph on cuda:1 while the current device is cuda:0: the hooks' gradients are on
+    # cuda:1 (rebuilding the device from CuPy's current device would say cuda:0)
+    x = lamina.ones(3, device="cuda:1", requires_grad=True)
+    y = x * 2
+    assert y.grad_fn.device == lamina.device("cuda:1")
+    seen = []
+    y.register_hook(lambda g: seen.append(g.device))
+    assert fake_cupy.cuda.Device().id == 0
+    y.sum().backward()
+    assert seen == [lamina.device("cuda:1")]
+    assert x.grad.device == lamina.device("cuda:1")

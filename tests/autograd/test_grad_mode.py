@@ -127,3 +127,36 @@ def test_one_no_grad_object_reused_and_nested():
     with lamina.no_grad():
         assert called(x).requires_grad
     assert lamina.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    import threading
+
+    import lamina
+
+    seen = {}
+    inside = threading.Event()
+    release = threading.Event()
+
+    def worker():
+        # a fresh thread starts with grad enabled, whatever the main thread does
+        seen["start"] = lamina.is_grad_enabled()
+        with lamina.no_grad():
+            inside.set()
+            release.wait(5)
+            x = lamina.ones(2, requires_grad=True)
+            seen["worker_no_grad_result"] = (x * 2).requires_grad
+        seen["after"] = lamina.is_grad_enabled()
+
+    with lamina.inference_mode():
+        t = threading.Thread(target=worker)
+        t.start()
+        assert inside.wait(5)
+        # the worker's no_grad does not reach this thread, nor our inference mode the worker
+        assert lamina.is_inference_mode_enabled() and not lamina.is_grad_enabled()
+        release.set()
+        t.join(5)
+    assert lamina.is_grad_enabled() and not lamina.is_inference_mode_enabled()
+    y = lamina.ones(2, requires_grad=True) * 2
+    assert y.requires_grad
+    assert seen == {"start": True, "worker_no_grad_result": False, "after": True}
