@@ -32,7 +32,8 @@ from .ops.linalg import *  # noqa: E402,F401,F403
 from .ops.reduce import *  # noqa: E402,F401,F403
 from .ops.shape import *  # noqa: E402,F401,F403
 from .ops.reduce import return_types  # noqa: E402
-from . import autograd, cuda, random  # noqa: E402
+from . import autograd, cpu, cuda, random  # noqa: E402
+from ._backends import numpy_backend as _numpy_backend  # noqa: E402
 from .random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402
                      manual_seed, seed, set_rng_state)
 
@@ -70,11 +71,14 @@ def set_default_device(device):
 
 
 def get_num_threads():
-    return 1
+    """The number of threads lamina splits large elementwise kernels over (OMP_NUM_THREADS
+    if set, else the cpus this process may use, as torch)."""
+    return _numpy_backend.get_num_threads()
 
 
 def set_num_threads(n):
-    """Accepted for compatibility; NumPy's BLAS decides its own threading."""
+    """Set the intra-op thread count (lamina's own kernels; NumPy's BLAS keeps its own)."""
+    _numpy_backend.set_num_threads(n)
 
 
 def compile(model=None, **kwargs):  # noqa: A001 - torch.compile

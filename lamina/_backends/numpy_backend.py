@@ -9,17 +9,18 @@ import numpy
 
 # glibc's malloc hands every temporary above its (dynamic) mmap threshold a fresh mapping and
 # returns freed heap tops to the OS at once, so each conv / pool / norm temporary of a few MB
-# costs a round of page faults; this is most of the gap to torch on small CNNs (LeNet step
-# ~20 ms -> ~12 ms here). lamina keeps allocations below 32 MiB on the heap and lets up to
-# 256 MiB of freed heap stay mapped for reuse (a bounded cost, like torch's caching
-# allocators). Set LAMINA_MALLOC_TUNE=0 to leave malloc alone.
+# costs a round of page faults (LeNet step ~20 ms -> ~12 ms here with the tuning). Changing
+# the allocator is a process-wide decision, so lamina never does it on its own: a program opts
+# in with lamina.cpu.tune_malloc().
 _MMAP_THRESHOLD = 32 << 20
 _TRIM_THRESHOLD = 256 << 20
 
 
-def _tune_malloc() -> bool:
-    """Raise glibc's mmap and trim thresholds; returns whether both settings were taken."""
-    if os.environ.get("LAMINA_MALLOC_TUNE", "1") == "0" or not sys.platform.startswith("linux"):
+def tune_malloc(mmap_threshold: int = _MMAP_THRESHOLD,
+                trim_threshold: int = _TRIM_THRESHOLD) -> bool:
+    """Raise glibc's mmap and trim thresholds; returns whether both settings were taken
+    (False on other C libraries and platforms)."""
+    if not sys.platform.startswith("linux"):
         return False
     try:
         import ctypes
@@ -28,21 +29,46 @@ def _tune_malloc() -> bool:
     except (OSError, AttributeError):
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
-    return bool(mallopt(m_mmap_threshold, _MMAP_THRESHOLD)) and bool(
-        mallopt(m_trim_threshold, _TRIM_THRESHOLD))
+    return bool(mallopt(m_mmap_threshold, int(mmap_threshold))) and bool(
+        mallopt(m_trim_threshold, int(trim_threshold)))
 
 
-MALLOC_TUNED = _tune_malloc()
-
-
-# ------------------------------------------------------------ threaded transcendental ufuncs
-# NumPy runs every ufunc on one core; torch splits large elementwise kernels over its threads.
-# exp / log / tanh cost ~1.5 ns per float32 element, so from a few hundred thousand elements
-# on, splitting the array over the cores pays for the hand-off (ufuncs release the GIL).
+# ------------------------------------------------------------ intra-op threads
+# NumPy runs every ufunc on one core; torch splits large elementwise kernels over its
+# intra-op threads. lamina does the same for exp / log / tanh / sigmoid (~1.5 ns per float32
+# element: from a few hundred thousand elements on, splitting pays for the hand-off; ufuncs
+# release the GIL), with torch's thread count: OMP_NUM_THREADS if set, else the cpus this
+# process may run on; lamina.set_num_threads changes it. The values never depend on the
+# count: each element is computed by the same kernel.
 PARALLEL_MIN = 1 << 18
-_NTHREADS = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                       else (os.cpu_count() or 1), 8))
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+_nthreads = _default_threads()
 _pool = None
+_pool_size = 0
+
+
+def get_num_threads() -> int:
+    return _nthreads
+
+
+def set_num_threads(n: int) -> None:
+    global _nthreads, _pool, _pool_size
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _nthreads = n
+    if _pool is not None and _pool_size != n - 1:
+        old, _pool, _pool_size = _pool, None, 0
+        old.shutdown(wait=True)
 
 
 def _apply_with_errstate(err, ufunc, x, out):
@@ -51,23 +77,24 @@ def _apply_with_errstate(err, ufunc, x, out):
 
 
 def parallel_unary(ufunc, x):
-    """``ufunc(x)`` for a float array, split over the cpu cores when ``x`` is large.
+    """``ufunc(x)`` for a float array, split over ``get_num_threads()`` threads when large.
 
     The result is the same array ``ufunc(x)`` gives (same dtype, same values: each element is
-    computed by the same kernel); small, non-contiguous or single-core cases call it directly.
+    computed by the same kernel); small, non-contiguous or single-thread cases call it directly.
     """
     n = x.size
-    if n < PARALLEL_MIN or _NTHREADS < 2 or not x.flags.c_contiguous or x.dtype.kind != "f":
+    nt = _nthreads
+    if n < PARALLEL_MIN or nt < 2 or not x.flags.c_contiguous or x.dtype.kind != "f":
         return ufunc(x)
-    global _pool
+    global _pool, _pool_size
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _pool = ThreadPoolExecutor(max_workers=_NTHREADS - 1,
-                                   thread_name_prefix="lamina-ufunc")
+        _pool = ThreadPoolExecutor(max_workers=nt - 1, thread_name_prefix="lamina-intraop")
+        _pool_size = nt - 1
     out = numpy.empty_like(x)
     xf, of = x.reshape(-1), out.reshape(-1)
-    step = -(-n // _NTHREADS)
+    step = -(-n // nt)
     # the caller's errstate (e.g. over="ignore") is thread-local: hand it to the workers
     err = numpy.geterr()
     futures = [_pool.submit(_apply_with_errstate, err, ufunc, xf[i:i + step], of[i:i + step])
