@@ -1,0 +1,15 @@
+"""lamina/ops/elementwise.py. Its ops run through the op catalogue (tests/ops/op_db.py: float64 gradcheck and float32 torch parity, forward and backward, in tests/ops/test_op_db.py); broadcasting and promotion properties are in tests/test_properties.py."""
+
+from __future__ import annotations
+
+from ._coverage import missing
+
+# Ops of this module tested outside the catalogue, and where.
+ELSEWHERE = {
+    "ToDevice": "tests/test_device.py, tests/test_cuda.py (Tensor.to across devices, gradients)",
+    "_ZeroGrad": "tests/autograd/test_engine.py (gradients of non-differentiable outputs)",
+}
+
+
+def test_every_op_is_tested():
+    assert missing("elementwise", ELSEWHERE) == []
