@@ -60,8 +60,8 @@ def missing(module: str, elsewhere: dict) -> list:
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for where in elsewhere.values():
-        for path in where.split(","):
-            path = path.split("(")[0].strip()
+        for path in where.split("(")[0].split(","):
+            path = path.strip()
             assert os.path.exists(os.path.join(os.path.dirname(root), path)), path
     cov = covered()
     return [c.__name__ for c in ops_of(module) if c not in cov and c.__name__ not in elsewhere]
