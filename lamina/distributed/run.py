@@ -37,7 +37,7 @@ def find_mpiexec() -> str:
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="python -m lamina.distributed.run",
+    p = argparse.ArgumentParser(prog="python -m lamina.distributed.run", allow_abbrev=False,
                                 description="Start N ranks of a script with mpiexec.")
     p.add_argument("--nproc-per-node", "--nproc_per_node", dest="nproc", default="1",
                    help="number of ranks (an integer; 'cpu'/'auto' mean the core count)")
