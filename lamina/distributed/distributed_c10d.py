@@ -51,10 +51,13 @@ def is_mpi_available() -> bool:
 
 
 def _mpi():
-    if not is_available():
-        raise RuntimeError(_INSTALL)
-    from mpi4py import MPI
+    MPI = _state.get("MPI")
+    if MPI is None:
+        if not is_available():
+            raise RuntimeError(_INSTALL)
+        from mpi4py import MPI
 
+        _state["MPI"] = MPI
     return MPI
 
 
@@ -126,7 +129,7 @@ class group:  # noqa: N801 - torch's name
     WORLD = None
 
 
-_state = {"world": None, "hook": None, "backend": None}
+_state = {"world": None, "hook": None, "backend": None, "MPI": None}
 
 
 def is_initialized() -> bool:
@@ -160,6 +163,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     ``store`` are accepted and not needed (MPI does the rendezvous)."""
     if _state["world"] is not None:
         raise ValueError("trying to initialize the default process group twice!")
+    if not is_available():
+        raise RuntimeError(_INSTALL)
     MPI = _mpi()
     if not MPI.Is_initialized():
         MPI.Init_thread()
@@ -307,26 +312,33 @@ class Work:
 
 
 def _wait_all(reqs, timeout, desc, g):
+    """Complete ``reqs`` or raise after ``timeout`` seconds. Test-polls: a tight spin first
+    (latency), then yielding the core (other ranks may share it), then short sleeps."""
     MPI = _mpi()
     testall = MPI.Request.Testall
     if testall(reqs):
         return
-    deadline = time.monotonic() + timeout
-    spins = 0
+    now = time.monotonic
+    start = now()
+    deadline = start + timeout
     while not testall(reqs):
-        spins += 1
-        if spins > 200:  # after a short spin, poll politely: other ranks may share the cores
-            time.sleep(0.0002 if spins < 2000 else 0.002)
-            if time.monotonic() > deadline:
-                for q in reqs:
-                    try:
-                        q.Cancel()
-                    except Exception:  # noqa: BLE001 - collectives cannot be cancelled
-                        pass
-                raise RuntimeError(
-                    f"lamina.distributed: {desc} timed out after {timeout:g} s on rank "
-                    f"{_world().rank()} (group of {g.size()}): not every rank joined it; another "
-                    f"rank may have failed, exited, or called a different collective")
+        t = now()
+        if t - start < 0.0002:
+            continue
+        if t - start < 0.01:
+            time.sleep(0)
+            continue
+        time.sleep(0.0005)
+        if t > deadline:
+            for q in reqs:
+                try:
+                    q.Cancel()
+                except Exception:  # noqa: BLE001 - collectives cannot be cancelled
+                    pass
+            raise RuntimeError(
+                f"lamina.distributed: {desc} timed out after {timeout:g} s on rank "
+                f"{_world().rank()} (group of {g.size()}): not every rank joined it; another "
+                f"rank may have failed, exited, or called a different collective")
 
 
 def _run(reqs, finish, desc, g, async_op):

@@ -224,7 +224,14 @@ class DistributedDataParallel(Module):
             b.pending -= 1
             if b.pending == 0:
                 self._launch()
+            elif self._next:  # let MPI progress the started all-reduces (no progress thread)
+                self._poke()
         return hook
+
+    def _poke(self):
+        from mpi4py import MPI
+
+        MPI.Request.Testall([b.req for b in self._buckets[:self._next]])
 
     def _launch(self):
         from mpi4py import MPI
