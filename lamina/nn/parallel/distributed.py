@@ -275,16 +275,15 @@ class DistributedDataParallel(Module):
                       self.process_group)
             n = self.process_group.size()
             for b in self._buckets:
-                b.flat /= n
                 for j, i in enumerate(b.idx):
                     if used is not None and not used[i]:
                         continue
                     p = self._params[i]
                     g = b.flat[b.offsets[j]:b.offsets[j + 1]].reshape(p._data.shape)
                     if p._grad is None:
-                        p._grad = _make(g.copy(), p._device)
-                    else:
-                        p._grad._data[...] = g
+                        p._grad = _make(g / n, p._device)
+                    else:  # the average, written straight into .grad (one pass)
+                        np.divide(g, n, out=p._grad._data)
         finally:
             self._ready = [False] * len(self._params)
             self._next = 0
