@@ -38,8 +38,8 @@ def main(path):
     print("| bytes | Iallreduce (DDP path) median / min | dist.all_reduce median / min |")
     print("|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['bytes']:,} | {r['iallreduce_s'] * 1e6:.1f} / {r['iallreduce_min_s'] * 1e6:.1f}"
-              f" us | {r['all_reduce_s'] * 1e6:.1f} / {r['all_reduce_min_s'] * 1e6:.1f} us |")
+        print(f"| {r['bytes']:,} | {r['iallreduce_s'] * 1e6:.1f} / "
+              f"{r['iallreduce_min_s'] * 1e6:.1f} us | {r['all_reduce_s'] * 1e6:.1f} / {r['all_reduce_min_s'] * 1e6:.1f} us |")
     lat, bw = fit(rows, "iallreduce_min_s")
     lat2, bw2 = fit(rows, "all_reduce_min_s")
     print(f"\nfit (2 ranks, shared memory, min of reps, <= 1 MiB): Iallreduce latency "
