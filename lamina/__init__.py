@@ -39,7 +39,8 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 
 __version__ = "0.1.0"
 
-_LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples"}
+_LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples",
+         "distributed"}
 
 
 def __getattr__(name):

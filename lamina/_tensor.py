@@ -413,6 +413,23 @@ class Tensor:
         self._hooks.append(hook)
         return _RemovableHook(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor), called after this leaf's ``.grad`` was updated by a backward pass."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.engine import _PostAccumulate
+        from .autograd.graph import _RemovableHook
+
+        if self._hooks is None:
+            self._hooks = []
+        h = _PostAccumulate(hook)
+        self._hooks.append(h)
+        return _RemovableHook(self._hooks, h)
+
     def detach(self) -> Tensor:
         t = _make(self._data, self._device)
         t._vc = self._vc

@@ -54,6 +54,9 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
             stack.append(g)
     pop = stack.pop
     push = stack.append
+    # contributions still to come per leaf: a leaf is accumulated as soon as its last one
+    # arrives (as torch's AccumulateGrad), so its hooks run while backward goes on (DDP)
+    ldeps: dict = {}
     while stack:
         for e in pop().next:
             if e.__class__ is tuple:
@@ -64,9 +67,32 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
                     push(m)
                 else:
                     deps[m] = c + 1
+            elif e is not None:
+                ldeps[id(e)] = ldeps.get(id(e), 0) + 1
 
+    _callbacks.append([])
+    try:
+        return _run(roots, retain_graph, inputs, deps, ldeps)
+    finally:
+        _callbacks.pop()
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once the current backward pass has finished (torch's
+    ``Variable._execution_engine.queue_callback``); DDP waits for its all-reduces there."""
+    if not _callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks[-1].append(fn)
+
+
+_callbacks: list = []  # one list per running backward (nested backward passes stack)
+
+
+def _run(roots, retain_graph, inputs, deps, ldeps):
+    kept: set = set()
     captured = None
     capture_nodes = None
+    eager = inputs is None
     if inputs is not None:
         captured = {}
         capture_nodes = {}
@@ -142,10 +168,16 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
             else:
                 p = leaf_pending.get(id(e))
                 if p is None:
-                    leaf_pending[id(e)] = [e, gi, given]
+                    p = leaf_pending[id(e)] = [e, gi, given]
                 else:
                     p[1] = p[1] + gi
                     p[2] = None
+                if eager:
+                    c = ldeps[id(e)] - 1
+                    ldeps[id(e)] = c
+                    if c == 0:
+                        del leaf_pending[id(e)]
+                        _accumulate(e, p[1], p[2], kept, _make)
 
     # 4. leaves (in arrival order; several contributions to one leaf are summed)
     if captured is not None:
@@ -153,9 +185,11 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
             if t.grad_fn is None and id(t) in leaf_pending:
                 captured[k] = leaf_pending[id(t)][1]
         return captured
-    kept: set = set()
     for t, g, given in leaf_pending.values():
         _accumulate(t, g, given, kept, _make)
+    cbs = _callbacks[-1]
+    while cbs:  # a callback may queue another
+        cbs.pop(0)()
     return None
 
 
@@ -192,6 +226,8 @@ def _accumulate(t, g, given, kept, _make):
     hooks = t._hooks
     if hooks:
         for h in list(hooks):
+            if h.__class__ is _PostAccumulate:
+                continue
             r = h(_make(g, t._device))
             if r is not None:
                 g = r._data
@@ -214,6 +250,20 @@ def _accumulate(t, g, given, kept, _make):
         t._grad = _make(g, t._device)
     else:
         cur._data += g
+    if hooks:
+        for h in list(hooks):
+            if h.__class__ is _PostAccumulate:
+                h.fn(t)
+
+
+class _PostAccumulate:
+    """A leaf hook that runs after ``.grad`` was updated: ``fn(tensor)``
+    (``Tensor.register_post_accumulate_grad_hook``); grad hooks skip it."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 def _is_in(g, given):

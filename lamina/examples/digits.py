@@ -162,9 +162,22 @@ def train(model, train_set, test_data, args, device, bar: bool, log=print):
     """Train for ``args.epochs`` epochs; returns the per-epoch history (a dict of lists)."""
     from lamina.utils.data import DataLoader
 
-    generator = torch.Generator().manual_seed(args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                        generator=generator)
+    world = _world_size()
+    sampler = None
+    net = model
+    if world > 1:
+        # each rank trains on its share of every epoch with 1/world of the batch: the global
+        # batch (and so the optimization) is the single-process one
+        from lamina.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(train_set, seed=args.seed)
+        loader = DataLoader(train_set, batch_size=max(1, args.batch_size // world),
+                            sampler=sampler)
+        net = nn.parallel.DistributedDataParallel(model)
+    else:
+        generator = torch.Generator().manual_seed(args.seed)
+        loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                            generator=generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
@@ -173,11 +186,13 @@ def train(model, train_set, test_data, args, device, bar: bool, log=print):
         model.train()
         seen = correct = 0
         loss_sum = 0.0
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         batches = _progress(loader, f"epoch {epoch}/{args.epochs}", bar)
         for x, y in batches:
             x, y = x.to(device), y.to(device)
             optimizer.zero_grad()
-            logits = model(x)
+            logits = net(x)
             loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
@@ -187,6 +202,12 @@ def train(model, train_set, test_data, args, device, bar: bool, log=print):
             seen += n
             if bar:
                 batches.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
+        if world > 1:  # the epoch's totals over every rank
+            import lamina.distributed as dist
+
+            tot = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
+            dist.all_reduce(tot)
+            loss_sum, correct, seen = tot[0].item(), tot[1].item(), tot[2].item()
         test_loss, test_acc = evaluate(model, *test_data)
         history["train_loss"].append(loss_sum / seen)
         history["train_acc"].append(correct / seen)
@@ -197,6 +218,26 @@ def train(model, train_set, test_data, args, device, bar: bool, log=print):
             f"train acc {100 * correct / seen:5.1f}%  test loss {test_loss:.4f}  "
             f"test acc {100 * test_acc:5.1f}%  ({time.perf_counter() - t0:.1f} s)")
     return history
+
+
+def _world_size() -> int:
+    import lamina.distributed as dist
+
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def _rank() -> int:
+    import lamina.distributed as dist
+
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def _mpi_world_size() -> int:
+    """The number of ranks this process was started with (torchrun-style or mpiexec's env)."""
+    for v in ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        if os.environ.get(v):
+            return int(os.environ[v])
+    return 1
 
 
 # ---------------------------------------------------------------------------- checkpoints
@@ -342,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="digits-out", metavar="DIR",
                    help="directory for the checkpoints and the figure (./digits-out)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split, init and shuffle (0)")
+    p.add_argument("--nproc", type=_positive_int, default=1,
+                   help="data-parallel ranks (1); N > 1 re-launches this program on N MPI "
+                        "processes (python -m lamina.distributed.run), needs "
+                        "'pip install lamina[distributed]'")
     return p
 
 
@@ -399,7 +444,8 @@ def run(args: argparse.Namespace, log=print) -> dict:
     plot = _have("matplotlib")
     if not plot:
         log(f"matplotlib is not installed: the figure is skipped ({INSTALL_HINT})")
-    bar = use_progress_bar(log)
+    lead = _rank() == 0  # with several ranks, rank 0 alone writes the files
+    bar = use_progress_bar(log) if lead else False
 
     device = args.device
     torch.manual_seed(args.seed)
@@ -422,6 +468,9 @@ def run(args: argparse.Namespace, log=print) -> dict:
 
     history = train(model, train_set, (test_images, test_labels), args, device, bar, log)
 
+    if not lead:
+        return {"history": history, "test_acc": history["test_acc"][-1], "summary": info,
+                "checkpoints": None, "figure": None, "seconds": time.perf_counter() - t_start}
     os.makedirs(args.out, exist_ok=True)
     paths = save_and_reload(model, args.out, test_images, device)
     for kind in ("pt", "safetensors"):
@@ -438,8 +487,10 @@ def run(args: argparse.Namespace, log=print) -> dict:
         log(f"figure: {figure}")
     seconds = time.perf_counter() - t_start
     test_acc = history["test_acc"][-1]
+    world = _world_size()
+    ranks = f" on {world} ranks" if world > 1 else ""
     log(f"done in {seconds:.1f} s: test accuracy {100 * test_acc:.1f}% after "
-        f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}")
+        f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}{ranks}")
     return {"history": history, "test_acc": test_acc, "summary": info,
             "checkpoints": paths, "figure": figure, "seconds": seconds}
 
@@ -451,12 +502,35 @@ def main(argv=None) -> int:
         int: the exit status (0, or 1 when a required dependency is missing).
     """
     args = parse_args(argv)
+    launched = _mpi_world_size()
+    if args.nproc > 1 and launched == 1:  # start N copies of this program on MPI
+        import lamina.distributed as dist
+        from lamina.distributed import run as launcher
+
+        if not dist.is_available():
+            print("lamina-digits: --nproc needs mpi4py and an MPI library: "
+                  "pip install 'lamina[distributed]'", file=sys.stderr)
+            return 1
+        rest = list(sys.argv[1:] if argv is None else argv)
+        return launcher.main(["--nproc-per-node", str(args.nproc), "-m",
+                              "lamina.examples.digits", *rest])
+    log = print
+    if launched > 1:
+        import lamina.distributed as dist
+
+        dist.init_process_group()
+        if dist.get_rank() != 0:  # one rank reports and writes the files
+            log = _quiet
     try:
-        run(args)
+        run(args, log)
     except MissingDependency as e:
         print(f"lamina-digits: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _quiet(*a, **k) -> None:
+    pass
 
 
 if __name__ == "__main__":

@@ -57,3 +57,6 @@ from .modules.lazy import (LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,  # no
 from . import functional, init  # noqa: E402,F401
 from . import modules  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+# --- data parallelism (issue 15) ---
+from . import parallel  # noqa: E402,F401
+from .parallel import DataParallel  # noqa: E402,F401

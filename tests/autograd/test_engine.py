@@ -273,3 +273,68 @@ def test_nodes_record_their_device_for_hooks(fake_cupy):
     y.sum().backward()
     assert seen == [lamina.device("cuda:1")]
     assert x.grad.device == lamina.device("cuda:1")
+
+
+# --- leaves accumulate eagerly; post-accumulate hooks; end-of-backward callbacks (issue 15) ---
+
+
+def _events(lib):
+    """A chain w -> h -> out where w's gradient is complete before x's node runs: the order
+    of post-accumulate hooks and of a hook on a node run after w is finished."""
+    ev = []
+    w = lib.ones(3, requires_grad=True)
+    x = lib.ones(3, requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda p: ev.append(("w", p.grad.tolist())))
+    x.register_post_accumulate_grad_hook(lambda p: ev.append(("x", p.grad.tolist())))
+    h = x * 2
+    h.register_hook(lambda g: ev.append(("h", g.tolist())))
+    out = (h.exp() * w).sum()
+    return out, ev, w
+
+
+def test_post_accumulate_hook_order_matches_torch():
+    import torch
+
+    import lamina
+
+    got = []
+    for lib in (lamina, torch):
+        out, ev, w = _events(lib)
+        out.backward()
+        got.append([(k, [round(v, 4) for v in g]) for k, g in ev])
+    assert got[0] == got[1]
+    assert [k for k, _ in got[0]] == ["w", "h", "x"]  # w's .grad is final before h runs
+
+
+def test_post_accumulate_hook_sees_accumulated_grad_and_removes():
+    import lamina
+
+    w = lamina.ones(2, requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (w * 3).sum().backward()
+    (w * 3).sum().backward()
+    handle.remove()
+    (w * 3).sum().backward()
+    assert seen == [[3.0, 3.0], [6.0, 6.0]]
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on "
+                                           "non-leaf tensors"):
+        (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+
+
+def test_queue_callback_runs_at_the_end_of_backward():
+    import lamina
+    from lamina.autograd import engine
+
+    with pytest.raises(RuntimeError, match="Final callbacks can only be installed during "
+                                           "backward pass."):
+        engine.queue_callback(lambda: None)
+    w = lamina.ones(2, requires_grad=True)
+    order = []
+
+    def hook(p):
+        order.append("hook")
+        engine.queue_callback(lambda: order.append(("callback", w.grad.tolist())))
+    w.register_post_accumulate_grad_hook(hook)
+    (w * w).sum().backward()
+    assert order == ["hook", ("callback", [2.0, 2.0])]

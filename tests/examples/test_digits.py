@@ -239,3 +239,24 @@ def test_progress_bar_only_on_a_terminal_with_tqdm(monkeypatch):
     monkeypatch.undo()
     lines.clear()
     assert digits.use_progress_bar(lines.append) is False and lines == []  # pytest: no tty
+
+
+def test_nproc_2_trains_on_two_ranks(tmp_path):
+    """--nproc 2 re-launches the program on 2 MPI ranks (DistributedSampler + DDP)."""
+    import re
+    import subprocess
+    import sys
+
+    pytest.importorskip("mpi4py")
+    pytest.importorskip("sklearn")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root)
+    p = subprocess.run([sys.executable, "-m", "lamina.examples.digits", "--nproc", "2",
+                        "--epochs", "2", "--out", str(tmp_path)], env=env, cwd=str(tmp_path),
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    last = p.stdout.strip().splitlines()[-1]
+    m = re.search(r"test accuracy ([\d.]+)% after 2 epochs on 2 ranks$", last)
+    assert m and float(m.group(1)) > 90, last
+    assert p.stdout.count("epoch 2/2") == 1  # rank 0 alone reports
+    assert (tmp_path / "digits_cnn.pt").exists()
