@@ -32,6 +32,21 @@ def _dev(device):
     return CPU if device is None else to_device(device)
 
 
+def _size_arg(args, size, name):
+    """torch's ``*size`` argument: varargs, one sequence, or the keyword ``size=``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)
+
+
+def _no_pin(pin_memory):
+    if pin_memory:
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
+                           "pinned memory allocator is available on this system.")
+
+
 def _size(size, name="size"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -167,23 +182,32 @@ def _finish_dev(arr, dev, requires_grad):
     return t
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "zeros")
     return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "ones")
     return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d), "ones")
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None, pin_memory=False):
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, memory_format=None):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "empty")
     # zero-filled: uninitialized memory would make results depend on garbage
     return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d),
                  "empty")
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False):
+         requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -198,30 +222,36 @@ def _like(input, dtype, device):
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return zeros(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return ones(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return empty(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return full(tuple(input.shape), fill_value, dtype=dt, device=dv, requires_grad=requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
+    _no_pin(pin_memory)
     dev = _dev(device)
     xp = backend(dev).xp
     return _finish_dev(xp.eye(n, n if m is None else m, dtype=_dtype_or_default(dtype)), dev,
@@ -229,7 +259,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
+           requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -255,8 +286,10 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, dev, requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
     """Deprecated torch.range: inclusive end, float result."""
+    _no_pin(pin_memory)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -265,7 +298,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     npd = _dtype_or_default(dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -282,7 +316,9 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr.astype(npd), _dev(device), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     lin = linspace(start, end, steps, dtype=D.float64)
     arr = np.power(base, lin._data).astype(_dtype_or_default(dtype))
     return _finish(arr, _dev(device), requires_grad)
@@ -312,28 +348,36 @@ def _rand_common(size, dtype, device, requires_grad, generator, draw, name="rand
     return _finish_dev(arr, dev, requires_grad)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "rand")
     return _rand_common(size, dtype, device, requires_grad, generator,
                         lambda g, s, d: g._uniform(s, 0.0, 1.0, d))
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "randn")
     return _rand_common(size, dtype, device, requires_grad, generator,
                         lambda g, s, d: g._normal(s, 0.0, 1.0, d), "randn")
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
-    return rand(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+    return rand(tuple(input.shape), generator=generator, dtype=dt, device=dv,
+               requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
-    return randn(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+    return randn(tuple(input.shape), generator=generator, dtype=dt, device=dv,
+               requires_grad=requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -368,7 +412,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
-           device=None, requires_grad=False):
+           device=None, requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     """normal(mean, std) with tensors (elementwise) or floats plus ``size``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std

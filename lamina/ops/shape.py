@@ -4,6 +4,7 @@ repeat, pad."""
 from __future__ import annotations
 
 import builtins
+import inspect
 
 from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
@@ -267,8 +268,8 @@ def _reshape_op(input, shape, op):
     return out
 
 
-def reshape(input, *shape):
-    shape = _infer_shape(_size_arg(shape), input._data.size, input._data.shape)
+def reshape(input, shape):
+    shape = _infer_shape(_size_arg((shape,)), input._data.size, input._data.shape)
     return _reshape_op(input, shape, Reshape)
 
 
@@ -368,8 +369,8 @@ def _permute_op(input, dims, op):
     return as_view(op.apply(input, dims), input, _permute_fn(dims))
 
 
-def permute(input, *dims):
-    dims = _size_arg(dims)
+def permute(input, dims):
+    dims = _size_arg((dims,))
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -391,7 +392,10 @@ def transpose(input, dim0, dim1):
     return _permute_op(input, tuple(dims), Transpose)
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """NumPy's name for transpose (torch spells its arguments axis0, axis1)."""
+    return transpose(input, axis0, axis1)
+
 swapdims = transpose
 
 
@@ -691,7 +695,7 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = (int(dims),) if hasattr(dims, "__index__") else tuple(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return Tile.apply(input, dims)
@@ -737,14 +741,54 @@ def contiguous(input, memory_format=None):
     return Clone.apply(input)
 
 
+_P = inspect.Parameter
+
+
+def _intlist_method(fn, kw, name, dropped=None):
+    """``Tensor.<name>`` for an op whose one int-list argument torch also takes as varargs
+    (``x.view(2, 3)``, ``x.view((2, 3))``, ``x.view(size=(2, 3))``); ``fn(input, value)`` is
+    the op. ``dropped``: keyword-only arguments torch has that do not change the result here
+    (``expand``'s tracing flag ``implicit``), accepted and ignored."""
+    dropped = dropped or {}
+
+    def method(self, *args, **kwargs):
+        if kw in kwargs:
+            if args:
+                raise TypeError(f"{name}() got multiple values for argument '{kw}'")
+            args = (kwargs.pop(kw),)
+        for k in dropped:
+            kwargs.pop(k, None)
+        if kwargs:
+            raise TypeError(f"{name}() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        return fn(self, args[0] if len(args) == 1 else args)
+
+    method.__name__ = name
+    method.__signature__ = inspect.Signature(
+        [_P("self", _P.POSITIONAL_OR_KEYWORD), _P("args", _P.VAR_POSITIONAL),
+         _P(kw, _P.KEYWORD_ONLY, default=None)] +
+        [_P(k, _P.KEYWORD_ONLY, default=v) for k, v in dropped.items()])
+    return method
+
+
+def _split_method(self, split_size, dim=0):
+    """Tensor.split: torch names the argument split_size (torch.split: split_size_or_sections)."""
+    return split(self, split_size, dim)
+
+
 TENSOR_METHODS = {
-    "reshape": reshape, "view": view, "view_as": view_as, "reshape_as": reshape_as,
+    "reshape": _intlist_method(reshape, "shape", "reshape"),
+    "view": _intlist_method(view, "size", "view"), "view_as": view_as, "reshape_as": reshape_as,
     "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "permute": permute, "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims,
-    "t": t, "movedim": movedim, "moveaxis": moveaxis, "expand": expand, "expand_as": expand_as,
-    "broadcast_to": broadcast_to, "narrow": narrow, "split": split, "tensor_split": tensor_split,
-    "chunk": chunk, "unbind": unbind, "flip": flip, "fliplr": fliplr, "flipud": flipud,
-    "roll": roll, "repeat": repeat, "tile": tile, "repeat_interleave": repeat_interleave,
+    "permute": _intlist_method(permute, "dims", "permute"), "transpose": transpose,
+    "swapaxes": swapaxes, "swapdims": swapdims, "t": t, "movedim": movedim, "moveaxis": moveaxis,
+    "expand": _intlist_method(expand, "size", "expand", {"implicit": False}),
+    "expand_as": expand_as, "broadcast_to": _intlist_method(broadcast_to, "size", "broadcast_to"),
+    "narrow": narrow, "split": _split_method, "tensor_split": tensor_split,
+    "chunk": chunk, "unbind": unbind, "flip": _intlist_method(flip, "dims", "flip"),
+    "fliplr": fliplr, "flipud": flipud, "roll": roll,
+    "repeat": _intlist_method(repeat, "repeats", "repeat"),
+    "tile": _intlist_method(tile, "dims", "tile"), "repeat_interleave": repeat_interleave,
     "contiguous": contiguous,
 }
 
