@@ -14,6 +14,7 @@ from ._tensor import Size, Tensor
 from ._formatting import set_printoptions
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .ops import activation as _act
 from .ops import elementwise as _ew
 from .ops import index as _ix
 from .ops import inplace as _ip
@@ -23,22 +24,25 @@ from .ops import shape as _sh
 from . import _creation
 from ._tensor import _install_methods
 
-_install_methods(_ew, _rd, _la, _sh, _ix, _ip)
+_install_methods(_ew, _rd, _la, _sh, _ix, _ip, _act, _creation)
 
 from ._creation import *  # noqa: E402,F401,F403
+from .ops.activation import *  # noqa: E402,F401,F403
 from .ops.elementwise import *  # noqa: E402,F401,F403
 from .ops.index import *  # noqa: E402,F401,F403
 from .ops.linalg import *  # noqa: E402,F401,F403
 from .ops.reduce import *  # noqa: E402,F401,F403
 from .ops.shape import *  # noqa: E402,F401,F403
 from .ops.reduce import return_types  # noqa: E402
+from ._torch_functional import *  # noqa: E402,F401,F403
 from . import autograd, cuda, random  # noqa: E402
 from .random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402
                      manual_seed, seed, set_rng_state)
 
 __version__ = "0.1.0"
 
-_LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples"}
+_LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples",
+         "special", "linalg"}
 
 
 def __getattr__(name):
@@ -73,7 +77,7 @@ def get_num_threads():
     return 1
 
 
-def set_num_threads(n):
+def set_num_threads(int):  # noqa: A002 - torch's parameter name
     """Accepted for compatibility; NumPy's BLAS decides its own threading."""
 
 
@@ -82,6 +86,19 @@ def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
     if model is None:
         return lambda m: m
     return model
+
+
+def get_device(input):
+    return input.get_device()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def fill(input, value):
+    """torch.fill: a filled copy (the out-of-place twin of Tensor.fill_)."""
+    return input.clone().fill_(value)
 
 
 def detach(input):

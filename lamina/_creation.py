@@ -149,7 +149,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return _finish(arr, dev, False)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """torch.asarray: as_tensor (sharing memory when it can) or, with copy=True, a copy."""
+    t = as_tensor(obj, dtype, device)
+    if copy and (t is obj or getattr(t, "_data", None) is getattr(obj, "_data", 0)
+                 or isinstance(obj, np.ndarray)):
+        t = t.clone()
+    return t.requires_grad_() if requires_grad else t
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -497,6 +503,9 @@ CharTensor = _typed_tensor_class("CharTensor", D.int8)
 ByteTensor = _typed_tensor_class("ByteTensor", D.uint8)
 BoolTensor = _typed_tensor_class("BoolTensor", D.bool)
 
+
+# Tensor.bernoulli / Tensor.multinomial: the same draws as the torch.* functions
+TENSOR_METHODS = {"bernoulli": bernoulli, "multinomial": multinomial}
 
 FUNCTIONS = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",

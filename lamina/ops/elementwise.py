@@ -1244,8 +1244,10 @@ def where(condition, input=None, other=None):
     return Where.apply(condition, input, other)
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=None, posinf=None, neginf=None):
     xp = backend(input._device).xp
+    if nan is None:
+        nan = 0.0
     return _make(xp.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
                  input._device)
 

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from .. import _dtype as D
 from .._device import backend
 from .._tensor import Tensor, _make
@@ -193,14 +195,22 @@ def inplace_of(fn, name):
                            lambda s: fn(s, *args, **kwargs), fast)
 
     method.__name__ = name
+    # the method passes its arguments on to fn unchanged: it takes exactly fn's parameters
+    method.__signature__ = inspect.signature(fn)
     return method
 
 
 # ---------------------------------------------------------------------- arithmetic fast paths
 def _arith(fn, ufunc, name):
     slow = inplace_of(fn, name)
+    sig = inspect.signature(fn)
+    has_alpha = "alpha" in sig.parameters
 
-    def method(self, other, *, alpha=1):
+    def method(self, other, *, alpha=1, rounding_mode=None):
+        if rounding_mode is not None:
+            return slow(self, other, rounding_mode=rounding_mode)
+        if alpha != 1 and not has_alpha:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'alpha'")
         if STATE.enabled and (self.requires_grad or
                               (isinstance(other, Tensor) and other.requires_grad)):
             return slow(self, other, alpha=alpha) if alpha != 1 else slow(self, other)
@@ -234,6 +244,7 @@ def _arith(fn, ufunc, name):
         return self
 
     method.__name__ = name
+    method.__signature__ = sig  # add_/sub_ take alpha=, div_ rounding_mode=, mul_ neither
     return method
 
 
@@ -295,8 +306,23 @@ def _build():
     m["__iand__"] = inplace_of(E.bitwise_and, "__iand__")
     m["__ior__"] = inplace_of(E.bitwise_or, "__ior__")
     m["__ixor__"] = inplace_of(E.bitwise_xor, "__ixor__")
-    for n in ("masked_fill", "scatter", "scatter_add", "index_add", "tril", "triu"):
+    for n in ("masked_fill", "scatter", "scatter_add", "scatter_reduce", "index_add", "tril",
+              "triu"):
         m[n + "_"] = inplace_of(getattr(I, n), n + "_")
+    # the rest of torch's in-place spellings of ops defined elsewhere (one definition each)
+    from . import linalg as L
+    from . import reduce as R
+
+    for n in ("eq", "ne", "lt", "le", "gt", "ge", "logical_xor", "bitwise_and", "bitwise_or",
+              "bitwise_xor", "bitwise_not", "float_power"):
+        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for alias, n in (("less_", "lt_"), ("less_equal_", "le_"), ("greater_", "gt_"),
+                     ("greater_equal_", "ge_"), ("not_equal_", "ne_"), ("fix_", "trunc_")):
+        m[alias] = m[n]
+    for n in ("cumsum", "cumprod"):
+        m[n + "_"] = inplace_of(getattr(R, n), n + "_")
+    for n in ("addmm", "baddbmm"):
+        m[n + "_"] = inplace_of(getattr(L, n), n + "_")
     return m
 
 

@@ -553,11 +553,28 @@ def vstack(tensors):
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
-def atleast_1d(t):
+def _each(fn, tensors):
+    """torch's atleast_Nd(*tensors): one tensor in, one out; several (or a sequence), a tuple."""
+    if len(tensors) == 1:
+        if isinstance(tensors[0], Tensor):
+            return fn(tensors[0])
+        tensors = tuple(tensors[0])
+    return tuple(fn(t) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    return _each(_atleast_1d, tensors)
+
+
+def atleast_2d(*tensors):
+    return _each(_atleast_2d, tensors)
+
+
+def _atleast_1d(t):
     return reshape(t, (1,)) if t._data.ndim == 0 else t
 
 
-def atleast_2d(t):
+def _atleast_2d(t):
     nd = t._data.ndim
     if nd == 0:
         return reshape(t, (1, 1))
@@ -701,10 +718,15 @@ def tile(input, dims):
     return Tile.apply(input, dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``output_size`` (the result's length along dim) is only a hint in torch: unused here.
+    With ``repeats`` omitted, ``input`` holds the repeats of 0, 1, 2, ... (torch's overload)."""
     from .index import index_select
 
     xp = backend(input._device).xp
+    if repeats is None:
+        ar = _make(xp.arange(input._data.shape[0], dtype=xp.int64), input._device)
+        return repeat_interleave(ar, input, 0)
     if dim is None:
         input = flatten(input)
         dim = 0

@@ -169,7 +169,10 @@ def parse_doc_params(text: str):
         name = name.split(":")[0].strip()
         if not name.isidentifier():
             return None
-        ps.append(Param(name, KWO if kw else POK, _doc_default(default) if _ else _NO))
+        # the conversion methods' docs (``float(memory_format=...)``) omit the ``*`` that
+        # torch's parser has: x.float(torch.preserve_format) raises
+        kind = KWO if kw or name == "memory_format" else POK
+        ps.append(Param(name, kind, _doc_default(default) if _ else _NO))
     return ps
 
 
@@ -212,9 +215,9 @@ def _schema_type_is_intlist(t) -> bool:
 
 def schema_signatures(aten_name: str, method: bool):
     """torch's Python signatures of a builtin, from its ATen schemas (what torch's argument
-    parser reads): ``self`` is ``input`` (dropped for methods), optional arguments default to
-    None, factory functions take ``requires_grad``, a single int-list argument may be given as
-    varargs, and ``.out`` overloads add a keyword-only ``out``. Returns (signatures, has_out)."""
+    parser reads): ``self`` is ``input`` (dropped for methods), factory functions take
+    ``requires_grad``, a single int-list argument may be given as varargs, and ``.out``
+    overloads add a keyword-only ``out``. Returns (signatures, has_out)."""
     try:
         import torch
         schemas = torch._C._jit_get_schemas_for_operator("aten::" + aten_name)
@@ -252,9 +255,7 @@ def schema_signatures(aten_name: str, method: bool):
                 d = "None" if a.name == "dtype" else "torch.preserve_format"
             elif a.has_default_value():
                 d = norm_default(a.default_value)
-            elif "Optional" in type(a.type).__name__ or str(a.type).endswith("?"):
-                d = "None"
-            else:
+            else:  # required even when it may be None (torch.batch_norm's weight)
                 d = _NO
             name = "input" if a.name == "self" else a.name
             if name == "pin_memory":
