@@ -297,6 +297,11 @@ def _build():
               "clamp_max", "lerp", "addcmul", "addcdiv", "remainder", "fmod", "floor_divide",
               "maximum", "minimum", "nan_to_num", "logical_not", "logical_and", "logical_or"):
         m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"):
+        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for a, n in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"),
+                 ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_")):
+        m[a] = m[n]
     m["clip_"] = m["clamp_"]
     m["negative_"] = m["neg_"]
     m["absolute_"] = m["abs_"]

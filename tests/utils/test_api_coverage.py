@@ -123,7 +123,8 @@ def test_softmax_spellings_match_torch():
 @pytest.mark.parametrize("name,target", [
     ("absolute", "abs"), ("negative", "neg"), ("multiply", "mul"), ("divide", "div"),
     ("subtract", "sub"), ("greater", "gt"), ("less_equal", "le"), ("clip", "clamp"),
-    ("fix", "trunc")])
+    ("fix", "trunc"), ("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"),
+    ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh")])
 def test_numpy_aliases_are_the_one_definition(name, target):
     assert getattr(lamina, name) is getattr(lamina, target)
 
