@@ -30,6 +30,7 @@ from ._creation import *  # noqa: E402,F401,F403
 from .ops.activation import *  # noqa: E402,F401,F403
 from .ops.elementwise import *  # noqa: E402,F401,F403
 from .ops.index import *  # noqa: E402,F401,F403
+from .ops.inplace import *  # noqa: E402,F401,F403
 from .ops.linalg import *  # noqa: E402,F401,F403
 from .ops.reduce import *  # noqa: E402,F401,F403
 from .ops.shape import *  # noqa: E402,F401,F403
@@ -103,6 +104,14 @@ def fill(input, value):
 
 def detach(input):
     return input.detach()
+
+
+def detach_(input):
+    return input.detach_()
+
+
+def relu_(input):
+    return input.relu_()
 
 
 def clone(input, *, memory_format=None):

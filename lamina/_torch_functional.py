@@ -23,7 +23,8 @@ __all__ = [
     "cosine_similarity", "pairwise_distance", "rms_norm", "adaptive_avg_pool1d",
     "adaptive_max_pool1d", "avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
     "max_pool3d", "pixel_shuffle", "pixel_unshuffle", "bilinear", "dropout",
-    "alpha_dropout", "feature_alpha_dropout", "layer_norm", "group_norm", "batch_norm",
+    "alpha_dropout", "feature_alpha_dropout", "dropout_", "alpha_dropout_",
+    "feature_alpha_dropout_", "layer_norm", "group_norm", "batch_norm",
     "instance_norm", "embedding",
 ]
 
@@ -48,6 +49,18 @@ def alpha_dropout(input, p, train):
 
 def feature_alpha_dropout(input, p, train):
     return _F().feature_alpha_dropout(input, p, train)
+
+
+def dropout_(input, p, train):
+    return _F().dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout_(input, p, train):
+    return _F().alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout_(input, p, train):
+    return _F().feature_alpha_dropout(input, p, train, inplace=True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):

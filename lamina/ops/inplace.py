@@ -419,20 +419,20 @@ def _fill_with(self, name, op, value):
     return run_inplace(self, name, (), lambda s: op.apply(s, value), fast)
 
 
-def zero_(self):
-    return _fill_with(self, "zero_", Zero, 0)
+def zero_(input):
+    return _fill_with(input, "zero_", Zero, 0)
 
 
-def fill_(self, value):
+def fill_(input, value):
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if STATE.enabled and value.requires_grad:
-            v = value.to(self.dtype) if value._data.dtype != self._data.dtype else value
-            return run_inplace(self, "fill_", (v,), lambda s: FillTensor.apply(s, v), None)
+            v = value.to(input.dtype) if value._data.dtype != input._data.dtype else value
+            return run_inplace(input, "fill_", (v,), lambda s: FillTensor.apply(s, v), None)
         value = value.item()
-    return _fill_with(self, "fill_", Fill, value)
+    return _fill_with(input, "fill_", Fill, value)
 
 
 def copy_(self, src, non_blocking=False):
@@ -551,4 +551,15 @@ TENSOR_METHODS = {
     "exponential_": exponential_,
 }
 TENSOR_METHODS.update(_build())
-FUNCTIONS: list = []
+
+# the in-place ops torch also has as functions (torch.exp_(x) is x.exp_()): the same objects
+FUNCTIONS = [
+    "abs_", "absolute_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
+    "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
+    "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "log_", "log10_", "log1p_", "log2_", "nan_to_num_", "neg_",
+    "negative_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_",
+    "square_", "tan_", "tanh_", "trunc_", "zero_",
+]
+globals().update({n: TENSOR_METHODS[n] for n in FUNCTIONS})
+__all__ = list(FUNCTIONS)

@@ -521,8 +521,8 @@ def op_spellings() -> list:
 
     An op is a function lamina exposes in ``lamina``, ``Tensor``, ``nn.functional``,
     ``lamina.special`` or ``lamina.linalg`` whose name torch also has in one of those
-    namespaces. For each op, every namespace where torch has that name as a function, and
-    ``Tensor.<name>_`` where torch has that in-place method, is checked. Returns rows
+    namespaces. For each op, every namespace where torch has that name or its in-place
+    ``<name>_`` as a function is checked. Returns rows
     (namespace, name, status, note) where status is MATCH, COMPATIBLE, DIFFER, UNKNOWN or
     "missing".
     """
@@ -536,12 +536,9 @@ def op_spellings() -> list:
             if _is_routine(obj):
                 base = n[:-1] if n.endswith("_") and not n.endswith("__") else n
                 ops.add(base)
-    tensor_t = resolve("torch.Tensor")
     rows = []
     for base in sorted(ops):
-        wanted = [(tp, tns, lp, lns, base) for tp, tns, lp, lns in spaces]
-        wanted.append(("torch.Tensor", tensor_t, "lamina.Tensor", resolve("lamina.Tensor"),
-                       base + "_"))
+        wanted = [(tp, tns, lp, lns, n) for tp, tns, lp, lns in spaces for n in (base, base + "_")]
         for tp, tns, lp, lns, name in wanted:
             tobj = getattr(tns, name, None) if tns is not None else None
             if tobj is None or not _is_routine(tobj):
@@ -581,7 +578,8 @@ def report(results: list, torch_version: str) -> str:
            "of torch's overloads; *compatible* = not identical, but lamina accepts every call "
            "each of torch's overloads accepts, with the same defaults (e.g. one Python "
            "signature for several overloads); *differs* = see the row's note; `?` = torch "
-           "exposes no signature. *no out=*: torch's `out=` keyword, which lamina does not "
+           "exposes no usable signature (a builtin without one, or a `(*args, **kwargs)` wrapper "
+           "such as nn.init's deprecated names). *no out=*: torch's `out=` keyword, which lamina does not "
            "take (writing into a given tensor is not supported; not counted as a difference). "
            "Rules: module docstring of `lamina/utils/api_coverage.py`.", "",
            "| namespace | covered / torch names | compared | ok | compatible | differs "

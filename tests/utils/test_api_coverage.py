@@ -29,6 +29,8 @@ ALLOWED = {
     ("torch", "embedding_bag"): "ATen twin with an integer mode and tuple output",
     # linalg.norm's ord selects matrix norms for 2-D dims; lamina has vector norms only
     ("torch.linalg", "norm"): "no matrix norms",
+    # F.elu_'s ATen signature adds SELU's internal scale / input_scale constants
+    ("torch.nn.functional", "elu_"): "ATen-internal scale arguments",
     # in-place shape changes (metadata only in torch): a lamina tensor's shape is its array's
     # and autograd's view tracking does not rewrite a tensor's own shape
     ("torch.Tensor", "squeeze_"): "no in-place shape change",
@@ -107,6 +109,15 @@ def test_tutorial_spellings_work():
         lamina.zeros(2, size=(2,))
     with pytest.raises(RuntimeError, match="pin_memory"):
         lamina.zeros(2, pin_memory=True)
+
+
+def test_torch_level_inplace_functions():
+    x = lamina.tensor([0.5, -1.0])
+    assert lamina.exp_(x) is x
+    assert x.numpy().tolist() == pytest.approx([1.6487212707, 0.3678794412])
+    lamina.zero_(x)
+    assert x.numpy().tolist() == [0.0, 0.0]
+    assert lamina.abs_ is lamina.Tensor.abs_
 
 
 def test_softmax_spellings_match_torch():
