@@ -5,24 +5,35 @@ Run ``python -m lamina.utils.api_coverage [--out docs/api_coverage.md]``. For ea
 lamina has it, and for callables both have whether the parameters match: names, order,
 positional / keyword-only kinds and defaults.
 
-Signatures come from ``inspect.signature`` for Python-level callables. torch's C builtins have
-none; their docstrings start with signature lines such as
-``add(input, other, *, alpha=1, out=None) -> Tensor`` (several lines when the builtin has
-overloads), which are parsed here; a match with any overload counts.
+Where torch's signatures come from:
+
+* Python-level callables (``F.*``, ``nn`` classes, optimizers): ``inspect.signature``;
+* C builtins (``torch.add``, ``Tensor.view``): the ATen schemas torch's own argument parser
+  reads (``torch._C._jit_get_schemas_for_operator``), one signature per overload, with the
+  parser's rules: ``self`` is ``input`` (dropped for methods); every argument can be passed
+  by keyword; a lone int-list argument may be given as varargs and still by its keyword
+  (``x.view(2, 3)``, ``x.view(size=(2, 3))``, ``torch.rand(size=(2, 3))``); ``.out``
+  overloads add a keyword-only ``out``; factories take ``requires_grad``; JIT-only overloads
+  and Scalar overloads with a Tensor twin are skipped;
+* builtins without a schema: the signature lines at the top of their docstrings, such as
+  ``asarray(obj, *, dtype, device, copy=None, requires_grad=None) -> Tensor``.
 
 Rules of the comparison (``compare``):
 
-* a builtin's ``*size`` (varargs of ints) also takes ``size=`` as a keyword in torch
-  (``torch.rand(size=(2, 3))``); lamina matches it with ``*args`` plus a keyword-only ``size``;
-* every parameter of a builtin can be passed by keyword in torch, so the parameters before its
-  ``*`` are positional-or-keyword;
-* torch's enum defaults ``layout=torch.strided`` and ``memory_format=torch.preserve_format``
-  (or ``contiguous_format``) match lamina's ``None`` (lamina has one layout and one format);
+* torch's ``*size`` (varargs that torch also takes as ``size=``) matches lamina's ``*args``
+  plus a keyword-only ``size``;
+* torch's enum defaults (``layout``, ``memory_format``, a ``dtype`` enum default) match
+  lamina's ``None`` (one layout, one memory format, None = the function's default dtype); an
+  empty int-list default matches ``None`` and ``[1, 1]`` matches ``1``;
 * a missing keyword-only ``out`` is noted ("no out=") but not counted as a difference:
   writing into a given tensor is a feature lamina does not have, not a spelling;
 * *ok*: identical to one of torch's overloads; *compatible*: lamina's one Python signature
-  accepts every call each overload accepts, with the same defaults;
+  accepts every call each overload accepts, with the same defaults (for overloads that torch
+  tells apart by the type of a positional argument, only missing arguments count);
 * methods are compared without ``self``; classes by their constructor.
+
+``op_spellings()`` is what tests/utils/test_api_coverage.py checks: every spelling torch has
+of every op lamina implements.
 
 This module imports torch only when run, so ``import lamina.utils.api_coverage`` works
 without it.
@@ -90,8 +101,10 @@ def norm_default(v) -> str:
         return repr(float(v)) if v == v else "nan"
     if isinstance(v, (tuple, list)):
         return "(" + ", ".join(norm_default(x) for x in v) + ")"
-    r = repr(v)
-    return r.replace("lamina.", "torch.")
+    if inspect.ismodule(v):
+        return f"<module {v.__name__}>"
+    # no memory addresses: the report must not change from run to run
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v)).replace("lamina.", "torch.")
 
 
 def _doc_default(text: str) -> str:
@@ -473,8 +486,7 @@ def _get(ns, name):
     if ns is None:
         return None
     try:
-        return inspect.getattr_static(ns, name) if inspect.isclass(ns) and False else \
-            getattr(ns, name)
+        return getattr(ns, name)
     except Exception:  # noqa: BLE001 - a lazy attribute that fails counts as absent
         return None
 
@@ -538,7 +550,8 @@ def op_spellings() -> list:
                 ops.add(base)
     rows = []
     for base in sorted(ops):
-        wanted = [(tp, tns, lp, lns, n) for tp, tns, lp, lns in spaces for n in (base, base + "_")]
+        wanted = [(tp, tns, lp, lns, n) for tp, tns, lp, lns in spaces
+                  for n in (base, base + "_")]
         for tp, tns, lp, lns, name in wanted:
             tobj = getattr(tns, name, None) if tns is not None else None
             if tobj is None or not _is_routine(tobj):
