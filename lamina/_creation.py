@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 import warnings
 
@@ -39,6 +41,28 @@ def _size_arg(args, size, name):
     if args:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
     return (size,)
+
+
+def _factory_out(fn):
+    """torch's ``out=`` for a factory: the result (in out's dtype and on its device unless
+    given) written into ``out``, which is returned."""
+    params = inspect.signature(fn).parameters
+    has_opts = "dtype" in params and "device" in params
+
+    @functools.wraps(fn)
+    def f(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .ops.inplace import write_out
+
+        if has_opts and isinstance(out, Tensor):
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+        return write_out(out, fn(*args, **kwargs), fn.__name__)
+
+    return f
 
 
 def _no_pin(pin_memory):
@@ -188,6 +212,7 @@ def _finish_dev(arr, dev, requires_grad):
     return t
 
 
+@_factory_out
 def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -195,6 +220,7 @@ def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
     return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
 
 
+@_factory_out
 def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -202,6 +228,7 @@ def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
     return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d), "ones")
 
 
+@_factory_out
 def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, memory_format=None):
     _no_pin(pin_memory)
@@ -211,6 +238,7 @@ def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
                  "empty")
 
 
+@_factory_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -255,6 +283,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return full(tuple(input.shape), fill_value, dtype=dt, device=dv, requires_grad=requires_grad)
 
 
+@_factory_out
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False):
     _no_pin(pin_memory)
@@ -264,6 +293,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
                        requires_grad)
 
 
+@_factory_out
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -292,6 +322,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, dev, requires_grad)
 
 
+@_factory_out
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Deprecated torch.range: inclusive end, float result."""
@@ -303,6 +334,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     return _finish(arr, _dev(device), requires_grad)
 
 
+@_factory_out
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -322,6 +354,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr.astype(npd), _dev(device), requires_grad)
 
 
+@_factory_out
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -354,6 +387,7 @@ def _rand_common(size, dtype, device, requires_grad, generator, draw, name="rand
     return _finish_dev(arr, dev, requires_grad)
 
 
+@_factory_out
 def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -362,6 +396,7 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, de
                         lambda g, s, d: g._uniform(s, 0.0, 1.0, d))
 
 
+@_factory_out
 def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -408,6 +443,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dt, device=dv)
 
 
+@_factory_out
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if n < 0:
@@ -417,6 +453,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish_dev(_gen(dev, generator)._randperm(int(n), npd), dev, requires_grad)
 
 
+@_factory_out
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
     _no_pin(pin_memory)
@@ -436,6 +473,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
                         lambda g, sh, d: g._normal(sh, mean, std, d))
 
 
+@_factory_out
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     g = _gen(input._device, generator)
     if p is not None:
@@ -443,6 +481,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     return _make(g._bernoulli(input._data, input._data.dtype), input._device)
 
 
+@_factory_out
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     g = _gen(input._device, generator)
     a = backend(input._device).to_numpy(input._data)

@@ -356,8 +356,14 @@ def _minmax_grads(ctx, g, x, y, x_wins):
 def add(input, other, *, alpha=1, out=None):
     a, b = _prep(input, other)
     if alpha != 1:
-        return Add.apply(a, mul(b, alpha))
-    return Add.apply(a, b)
+        r = Add.apply(a, mul(b, alpha))
+    else:
+        r = Add.apply(a, b)
+    if out is not None:
+        from .inplace import write_out
+
+        return write_out(out, r, "add")
+    return r
 
 
 def _is_bool(x) -> bool:
@@ -381,9 +387,12 @@ def sub(input, other, *, alpha=1, out=None):
     a, b = _prep(input, other)
     if alpha != 1:
         b = mul(b, alpha)
-    if a.__class__ in _PY_SCALARS:
-        return RsubScalar.apply(a, b)
-    return Sub.apply(a, b)
+    r = RsubScalar.apply(a, b) if a.__class__ in _PY_SCALARS else Sub.apply(a, b)
+    if out is not None:
+        from .inplace import write_out
+
+        return write_out(out, r, "sub")
+    return r
 
 
 def rsub(input, other, *, alpha=1):

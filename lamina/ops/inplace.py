@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 
 from .. import _dtype as D
 from .._device import backend
@@ -71,6 +72,40 @@ _CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Lo
 
 def _cap(npdtype) -> str:
     return _CAP[npdtype.name]
+
+
+def write_out(out, result, name):
+    """torch's ``out=``: ``result``'s values written into ``out`` (resized when its shape
+    differs, with torch's warning if it held elements), and ``out`` returned."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if STATE.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    if out._device != result._device:
+        raise RuntimeError(f"Expected out tensor to have device {result._device}, but got "
+                           f"{out._device} instead")
+    res = result._data
+    if res.dtype != out._data.dtype:
+        _check_cast(res.dtype, out._data.dtype)
+    xp = backend(out._device).xp
+    if out._data.shape != res.shape:
+        if out._data.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(res.shape)}. This behavior is deprecated, and in a "
+                          f"future PyTorch release outputs will not be resized unless they have "
+                          f"zero elements. You can explicitly reuse an out tensor t by resizing "
+                          f"it, inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        _osa(out, "_data", xp.empty(res.shape, out._data.dtype))
+    elif not out._data.flags.writeable:
+        raise RuntimeError(_EXPAND_ERR)
+    xp.copyto(out._data, res, casting="unsafe")
+    out._vc[0] += 1
+    return out
 
 
 def run_inplace(t, name, args, compute, fast):

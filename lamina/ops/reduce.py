@@ -737,7 +737,9 @@ def count_nonzero(input, dim=None):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: vector p-norms over dims (fro / 2 by default, inf, -inf, 0, any p)."""
     if out is not None:
-        raise TypeError("lamina: norm(out=...) is not supported; use the returned tensor")
+        from .inplace import write_out
+
+        return write_out(out, norm(input, p, dim, keepdim, dtype=dtype), "norm")
     if dtype is not None:
         input = Cast.apply(input, D.to_dtype(dtype).np)
     if input._data.dtype.kind != "f":

@@ -478,7 +478,21 @@ def _check_same(tensors, name):
                                f"least two devices, {dev} and {t._device}! (in {name})")
 
 
-def cat(tensors, dim=0, *, out=None):
+def _with_out(fn, name):
+    """``name(..., out=None)``: ``fn``'s result, written into ``out`` when one is given."""
+
+    def f(tensors, dim=0, *, out=None):
+        if out is None:
+            return fn(tensors, dim)
+        from .inplace import write_out
+
+        return write_out(out, fn(tensors, dim), name)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _cat(tensors, dim=0):
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -518,11 +532,12 @@ def cat(tensors, dim=0, *, out=None):
     return Cat.apply(d, *tensors)
 
 
-concat = cat
-concatenate = cat
+cat = _with_out(_cat, "cat")
+concat = _with_out(_cat, "concat")
+concatenate = _with_out(_cat, "concatenate")
 
 
-def stack(tensors, dim=0, *, out=None):
+def _stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -542,6 +557,9 @@ def stack(tensors, dim=0, *, out=None):
         tensors = [t.to(base.dtype) for t in tensors]
     d = _wrap_dim(dim, len(ref) + 1)
     return Stack.apply(d, *tensors)
+
+
+stack = _with_out(_stack, "stack")
 
 
 def hstack(tensors):
