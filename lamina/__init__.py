@@ -14,6 +14,7 @@ from ._tensor import Size, Tensor
 from ._formatting import set_printoptions
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .ops import activation as _act
 from .ops import elementwise as _ew
 from .ops import index as _ix
 from .ops import inplace as _ip
@@ -23,15 +24,18 @@ from .ops import shape as _sh
 from . import _creation
 from ._tensor import _install_methods
 
-_install_methods(_ew, _rd, _la, _sh, _ix, _ip)
+_install_methods(_ew, _rd, _la, _sh, _ix, _ip, _act, _creation)
 
 from ._creation import *  # noqa: E402,F401,F403
+from .ops.activation import *  # noqa: E402,F401,F403
 from .ops.elementwise import *  # noqa: E402,F401,F403
 from .ops.index import *  # noqa: E402,F401,F403
+from .ops.inplace import *  # noqa: E402,F401,F403
 from .ops.linalg import *  # noqa: E402,F401,F403
 from .ops.reduce import *  # noqa: E402,F401,F403
 from .ops.shape import *  # noqa: E402,F401,F403
 from .ops.reduce import return_types  # noqa: E402
+from ._torch_functional import *  # noqa: E402,F401,F403
 from . import autograd, cpu, cuda, random  # noqa: E402
 from ._backends import numpy_backend as _numpy_backend  # noqa: E402
 from .random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402
@@ -40,7 +44,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples",
-         "distributed"}
+         "distributed", "special", "linalg"}
 
 
 def __getattr__(name):
@@ -77,9 +81,9 @@ def get_num_threads():
     return _numpy_backend.get_num_threads()
 
 
-def set_num_threads(n):
+def set_num_threads(int):  # noqa: A002 - torch's parameter name
     """Set the intra-op thread count (lamina's own kernels; NumPy's BLAS keeps its own)."""
-    _numpy_backend.set_num_threads(n)
+    _numpy_backend.set_num_threads(int)
 
 
 def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
@@ -89,8 +93,29 @@ def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
     return model
 
 
+def get_device(input):
+    return input.get_device()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def fill(input, value):
+    """torch.fill: a filled copy (the out-of-place twin of Tensor.fill_)."""
+    return input.clone().fill_(value)
+
+
 def detach(input):
     return input.detach()
+
+
+def detach_(input):
+    return input.detach_()
+
+
+def relu_(input):
+    return input.relu_()
 
 
 def clone(input, *, memory_format=None):

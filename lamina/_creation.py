@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 import warnings
 
@@ -30,6 +32,43 @@ def _finish(arr, dev, requires_grad):
 
 def _dev(device):
     return CPU if device is None else to_device(device)
+
+
+def _size_arg(args, size, name):
+    """torch's ``*size`` argument: varargs, one sequence, or the keyword ``size=``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)
+
+
+def _factory_out(fn):
+    """torch's ``out=`` for a factory: the result (in out's dtype and on its device unless
+    given) written into ``out``, which is returned."""
+    params = inspect.signature(fn).parameters
+    has_opts = "dtype" in params and "device" in params
+
+    @functools.wraps(fn)
+    def f(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .ops.inplace import write_out
+
+        if has_opts and isinstance(out, Tensor):
+            if kwargs.get("dtype") is None:
+                kwargs["dtype"] = out.dtype
+            if kwargs.get("device") is None:
+                kwargs["device"] = out.device
+        return write_out(out, fn(*args, **kwargs), fn.__name__)
+
+    return f
+
+
+def _no_pin(pin_memory):
+    if pin_memory:
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no "
+                           "pinned memory allocator is available on this system.")
 
 
 def _size(size, name="size"):
@@ -134,7 +173,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return _finish(arr, dev, False)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """torch.asarray: as_tensor (sharing memory when it can) or, with copy=True, a copy."""
+    t = as_tensor(obj, dtype, device)
+    if copy and (t is obj or getattr(t, "_data", None) is getattr(obj, "_data", 0)
+                 or isinstance(obj, np.ndarray)):
+        t = t.clone()
+    return t.requires_grad_() if requires_grad else t
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -167,23 +212,36 @@ def _finish_dev(arr, dev, requires_grad):
     return t
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@_factory_out
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "zeros")
     return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d))
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@_factory_out
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "ones")
     return _fill(size, 1, dtype, device, requires_grad, lambda xp, s, d, v: xp.ones(s, d), "ones")
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None, pin_memory=False):
+@_factory_out
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, memory_format=None):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "empty")
     # zero-filled: uninitialized memory would make results depend on garbage
     return _fill(size, 0, dtype, device, requires_grad, lambda xp, s, d, v: xp.zeros(s, d),
                  "empty")
 
 
+@_factory_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False):
+         requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -198,38 +256,47 @@ def _like(input, dtype, device):
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return zeros(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return ones(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return empty(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
     return full(tuple(input.shape), fill_value, dtype=dt, device=dv, requires_grad=requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+@_factory_out
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
+    _no_pin(pin_memory)
     dev = _dev(device)
     xp = backend(dev).xp
     return _finish_dev(xp.eye(n, n if m is None else m, dtype=_dtype_or_default(dtype)), dev,
                        requires_grad)
 
 
+@_factory_out
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
+           requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -255,8 +322,11 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, dev, requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+@_factory_out
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
     """Deprecated torch.range: inclusive end, float result."""
+    _no_pin(pin_memory)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -264,8 +334,10 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     return _finish(arr, _dev(device), requires_grad)
 
 
+@_factory_out
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     npd = _dtype_or_default(dtype)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -282,7 +354,10 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr.astype(npd), _dev(device), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+@_factory_out
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     lin = linspace(start, end, steps, dtype=D.float64)
     arr = np.power(base, lin._data).astype(_dtype_or_default(dtype))
     return _finish(arr, _dev(device), requires_grad)
@@ -312,28 +387,38 @@ def _rand_common(size, dtype, device, requires_grad, generator, draw, name="rand
     return _finish_dev(arr, dev, requires_grad)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+@_factory_out
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "rand")
     return _rand_common(size, dtype, device, requires_grad, generator,
                         lambda g, s, d: g._uniform(s, 0.0, 1.0, d))
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+@_factory_out
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
+    size = _size_arg(args, size, "randn")
     return _rand_common(size, dtype, device, requires_grad, generator,
                         lambda g, s, d: g._normal(s, 0.0, 1.0, d), "randn")
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
-    return rand(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+    return rand(tuple(input.shape), generator=generator, dtype=dt, device=dv,
+               requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None, pin_memory=False):
+    _no_pin(pin_memory)
     dt, dv = _like(input, dtype, device)
-    return randn(tuple(input.shape), dtype=dt, device=dv, requires_grad=requires_grad)
+    return randn(tuple(input.shape), generator=generator, dtype=dt, device=dv,
+               requires_grad=requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -358,6 +443,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dt, device=dv)
 
 
+@_factory_out
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if n < 0:
@@ -367,8 +453,10 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish_dev(_gen(dev, generator)._randperm(int(n), npd), dev, requires_grad)
 
 
+@_factory_out
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
-           device=None, requires_grad=False):
+           device=None, requires_grad=False, pin_memory=False):
+    _no_pin(pin_memory)
     """normal(mean, std) with tensors (elementwise) or floats plus ``size``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
@@ -385,6 +473,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
                         lambda g, sh, d: g._normal(sh, mean, std, d))
 
 
+@_factory_out
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     g = _gen(input._device, generator)
     if p is not None:
@@ -392,6 +481,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     return _make(g._bernoulli(input._data, input._data.dtype), input._device)
 
 
+@_factory_out
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     g = _gen(input._device, generator)
     a = backend(input._device).to_numpy(input._data)
@@ -452,6 +542,9 @@ CharTensor = _typed_tensor_class("CharTensor", D.int8)
 ByteTensor = _typed_tensor_class("ByteTensor", D.uint8)
 BoolTensor = _typed_tensor_class("BoolTensor", D.bool)
 
+
+# Tensor.bernoulli / Tensor.multinomial: the same draws as the torch.* functions
+TENSOR_METHODS = {"bernoulli": bernoulli, "multinomial": multinomial}
 
 FUNCTIONS = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",

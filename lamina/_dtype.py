@@ -112,8 +112,9 @@ def set_default_dtype(d) -> None:
     _default = d
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
+def promote_types(type1: dtype, type2: dtype) -> dtype:
     """torch.promote_types: the smallest dtype both can be cast to."""
+    a, b = type1, type2
     if a is b:
         return a
     if a._cat != b._cat:

@@ -469,63 +469,74 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return _to(self, None, other.dtype, False)
 
-    def float(self) -> Tensor:
+    def float(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.float32, False)
 
-    def double(self) -> Tensor:
+    def double(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.float64, False)
 
-    def half(self) -> Tensor:
+    def half(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.float16, False)
 
-    def long(self) -> Tensor:
+    def long(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.int64, False)
 
-    def int(self) -> Tensor:
+    def int(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.int32, False)
 
-    def short(self) -> Tensor:
+    def short(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.int16, False)
 
-    def char(self) -> Tensor:
+    def char(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.int8, False)
 
-    def byte(self) -> Tensor:
+    def byte(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.uint8, False)
 
-    def bool(self) -> Tensor:
+    def bool(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.bool, False)
 
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from ._creation import tensor
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+                   pin_memory=False):
+        from ._creation import _no_pin, tensor
 
+        _no_pin(pin_memory)
         return tensor(data, dtype=dtype or self.dtype, device=device or self._device,
                       requires_grad=requires_grad)
 
-    def _new_filled(self, fn, size, dtype, device, requires_grad):
+    def _new_filled(self, fn, args, size, dtype, device, requires_grad, pin_memory):
+        from ._creation import _no_pin, _size_arg
+
+        _no_pin(pin_memory)
+        size = _size_arg(args, size, fn.__name__)
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
         return fn(*size, dtype=dtype or self.dtype, device=device or self._device,
                   requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_zeros(self, *args, size=None, dtype=None, layout=None, device=None,
+                  requires_grad=False, pin_memory=False):
         from ._creation import zeros
 
-        return self._new_filled(zeros, size, dtype, device, requires_grad)
+        return self._new_filled(zeros, args, size, dtype, device, requires_grad, pin_memory)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_ones(self, *args, size=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False):
         from ._creation import ones
 
-        return self._new_filled(ones, size, dtype, device, requires_grad)
+        return self._new_filled(ones, args, size, dtype, device, requires_grad, pin_memory)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_empty(self, *args, size=None, dtype=None, layout=None, device=None,
+                  requires_grad=False, pin_memory=False):
         from ._creation import empty
 
-        return self._new_filled(empty, size, dtype, device, requires_grad)
+        return self._new_filled(empty, args, size, dtype, device, requires_grad, pin_memory)
 
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from ._creation import full
+    def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False):
+        from ._creation import _no_pin, full
 
+        _no_pin(pin_memory)
         return full(tuple(size), fill_value, dtype=dtype or self.dtype,
                     device=device or self._device, requires_grad=requires_grad)
 

@@ -173,3 +173,27 @@ def test_legacy_constructors():
     assert lamina.LongTensor([1, 2]).dtype == lamina.int64
     assert isinstance(lamina.ones(2), lamina.FloatTensor)
     assert not isinstance(lamina.ones(2, dtype=lamina.int64), lamina.FloatTensor)
+
+
+# ---------------------------------------------------------------------- out= (issue 11)
+@pytest.mark.parametrize("make", [
+    lambda m, o: m.zeros(2, 3, out=o), lambda m, o: m.ones(size=(4,), out=o),
+    lambda m, o: m.full((2,), 7, out=o), lambda m, o: m.arange(5, out=o),
+    lambda m, o: m.linspace(0, 1, 4, out=o), lambda m, o: m.eye(3, out=o)])
+@pytest.mark.parametrize("dtype", ["float64", "int64"])
+def test_factory_out_writes_into_out_like_torch(make, dtype):
+    o_t = torch.empty(0, dtype=getattr(torch, dtype))
+    o_l = lamina.empty(0, dtype=getattr(lamina, dtype))
+    r_t, r_l = make(torch, o_t), make(lamina, o_l)
+    assert r_l is o_l and r_t is o_t
+    assert o_l.dtype == getattr(lamina, dtype)
+    np.testing.assert_array_equal(npy(o_l), o_t.numpy())
+
+
+def test_factory_out_random_draws_match_torch():
+    torch.manual_seed(3)
+    lamina.manual_seed(3)
+    o_t, o_l = torch.empty(2, 3), lamina.empty(2, 3)
+    torch.rand(2, 3, out=o_t)
+    lamina.rand(2, 3, out=o_l)
+    np.testing.assert_array_equal(npy(o_l), o_t.numpy())

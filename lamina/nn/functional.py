@@ -319,10 +319,11 @@ def dropout3d(input: _Tensor, p: float = 0.5, training: bool = True,
     return _unbatched(input, p, training, inplace)
 
 
-def one_hot(tensor: _Tensor, num_classes: int = -1) -> _Tensor:
+def one_hot(input: _Tensor, num_classes: int = -1) -> _Tensor:
     """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows."""
     from .._device import backend
 
+    tensor = input
     a = tensor._data
     if a.dtype != _D.int64.np:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -356,8 +356,14 @@ def _minmax_grads(ctx, g, x, y, x_wins):
 def add(input, other, *, alpha=1, out=None):
     a, b = _prep(input, other)
     if alpha != 1:
-        return Add.apply(a, mul(b, alpha))
-    return Add.apply(a, b)
+        r = Add.apply(a, mul(b, alpha))
+    else:
+        r = Add.apply(a, b)
+    if out is not None:
+        from .inplace import write_out
+
+        return write_out(out, r, "add")
+    return r
 
 
 def _is_bool(x) -> bool:
@@ -381,9 +387,12 @@ def sub(input, other, *, alpha=1, out=None):
     a, b = _prep(input, other)
     if alpha != 1:
         b = mul(b, alpha)
-    if a.__class__ in _PY_SCALARS:
-        return RsubScalar.apply(a, b)
-    return Sub.apply(a, b)
+    r = RsubScalar.apply(a, b) if a.__class__ in _PY_SCALARS else Sub.apply(a, b)
+    if out is not None:
+        from .inplace import write_out
+
+        return write_out(out, r, "sub")
+    return r
 
 
 def rsub(input, other, *, alpha=1):
@@ -852,6 +861,86 @@ class Tan(Op):
         return g * (1 + out * out)
 
 
+class _SavedXUnary(Op):
+    """A unary op whose gradient is ``g * dfdx(x)``: the inverse trigonometric and hyperbolic
+    functions (forward is NumPy's ufunc ``fn``)."""
+
+    fn = "sinh"
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return getattr(ctx.xp, cls.fn)(x)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return g * cls.dfdx(ctx.xp, ctx.saved[0])
+
+
+class Asin(_SavedXUnary):
+    fn = "arcsin"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return 1 / xp.sqrt(1 - x * x)
+
+
+class Acos(_SavedXUnary):
+    fn = "arccos"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return -1 / xp.sqrt(1 - x * x)
+
+
+class Atan(_SavedXUnary):
+    fn = "arctan"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return 1 / (1 + x * x)
+
+
+class Sinh(_SavedXUnary):
+    fn = "sinh"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return xp.cosh(x)
+
+
+class Cosh(_SavedXUnary):
+    fn = "cosh"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return xp.sinh(x)
+
+
+class Asinh(_SavedXUnary):
+    fn = "arcsinh"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return 1 / xp.sqrt(x * x + 1)
+
+
+class Acosh(_SavedXUnary):
+    fn = "arccosh"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return 1 / xp.sqrt((x - 1) * (x + 1))
+
+
+class Atanh(_SavedXUnary):
+    fn = "arctanh"
+
+    @staticmethod
+    def dfdx(xp, x):
+        return 1 / (1 - x * x)
+
+
 class Tanh(Op):
     @staticmethod
     def forward(ctx, x):
@@ -1094,7 +1183,19 @@ cos = _float_unary(Cos)
 tan = _float_unary(Tan)
 tanh = _float_unary(Tanh)
 sigmoid = _float_unary(Sigmoid)
-for _f, _n in ((exp, "exp"), (expm1, "expm1"), (log, "log"), (log2, "log2"), (log10, "log10"),
+asin = _float_unary(Asin)
+acos = _float_unary(Acos)
+atan = _float_unary(Atan)
+sinh = _float_unary(Sinh)
+cosh = _float_unary(Cosh)
+asinh = _float_unary(Asinh)
+acosh = _float_unary(Acosh)
+atanh = _float_unary(Atanh)
+# NumPy's names, which torch has as aliases
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+for _f, _n in ((asin, "asin"), (acos, "acos"), (atan, "atan"), (sinh, "sinh"), (cosh, "cosh"),
+               (asinh, "asinh"), (acosh, "acosh"), (atanh, "atanh"),
+               (exp, "exp"), (expm1, "expm1"), (log, "log"), (log2, "log2"), (log10, "log10"),
                (log1p, "log1p"), (sqrt, "sqrt"), (rsqrt, "rsqrt"), (reciprocal, "reciprocal"),
                (sin, "sin"), (cos, "cos"), (tan, "tan"), (tanh, "tanh"), (sigmoid, "sigmoid")):
     _f.__name__ = _n
@@ -1244,8 +1345,10 @@ def where(condition, input=None, other=None):
     return Where.apply(condition, input, other)
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=None, posinf=None, neginf=None):
     xp = backend(input._device).xp
+    if nan is None:
+        nan = 0.0
     return _make(xp.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
                  input._device)
 
@@ -1297,7 +1400,9 @@ TENSOR_METHODS = {
     "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "round": round,
     "frac": frac, "square": square, "clamp": clamp, "clip": clamp, "clamp_min": clamp_min,
     "clamp_max": clamp_max, "where": lambda self, condition, other: where(condition, self, other),
-    "nan_to_num": nan_to_num,
+    "nan_to_num": nan_to_num, "asin": asin, "acos": acos, "atan": atan, "sinh": sinh,
+    "cosh": cosh, "asinh": asinh, "acosh": acosh, "atanh": atanh, "arcsin": asin,
+    "arccos": acos, "arctan": atan, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh,
 }
 
 FUNCTIONS = [
@@ -1310,6 +1415,7 @@ FUNCTIONS = [
     "absolute", "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
     "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sign", "floor", "ceil",
     "trunc", "fix", "round", "frac", "square", "clamp", "clip", "clamp_min", "clamp_max",
-    "where", "nan_to_num",
+    "where", "nan_to_num", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
 ]
 __all__ = list(FUNCTIONS)

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
+
 from .. import _dtype as D
 from .._device import backend
 from .._tensor import Tensor, _make
@@ -69,6 +72,40 @@ _CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Lo
 
 def _cap(npdtype) -> str:
     return _CAP[npdtype.name]
+
+
+def write_out(out, result, name):
+    """torch's ``out=``: ``result``'s values written into ``out`` (resized when its shape
+    differs, with torch's warning if it held elements), and ``out`` returned."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if STATE.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    if out._device != result._device:
+        raise RuntimeError(f"Expected out tensor to have device {result._device}, but got "
+                           f"{out._device} instead")
+    res = result._data
+    if res.dtype != out._data.dtype:
+        _check_cast(res.dtype, out._data.dtype)
+    xp = backend(out._device).xp
+    if out._data.shape != res.shape:
+        if out._data.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(res.shape)}. This behavior is deprecated, and in a "
+                          f"future PyTorch release outputs will not be resized unless they have "
+                          f"zero elements. You can explicitly reuse an out tensor t by resizing "
+                          f"it, inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        _osa(out, "_data", xp.empty(res.shape, out._data.dtype))
+    elif not out._data.flags.writeable:
+        raise RuntimeError(_EXPAND_ERR)
+    xp.copyto(out._data, res, casting="unsafe")
+    out._vc[0] += 1
+    return out
 
 
 def run_inplace(t, name, args, compute, fast):
@@ -193,14 +230,22 @@ def inplace_of(fn, name):
                            lambda s: fn(s, *args, **kwargs), fast)
 
     method.__name__ = name
+    # the method passes its arguments on to fn unchanged: it takes exactly fn's parameters
+    method.__signature__ = inspect.signature(fn)
     return method
 
 
 # ---------------------------------------------------------------------- arithmetic fast paths
 def _arith(fn, ufunc, name):
     slow = inplace_of(fn, name)
+    sig = inspect.signature(fn)
+    has_alpha = "alpha" in sig.parameters
 
-    def method(self, other, *, alpha=1):
+    def method(self, other, *, alpha=1, rounding_mode=None):
+        if rounding_mode is not None:
+            return slow(self, other, rounding_mode=rounding_mode)
+        if alpha != 1 and not has_alpha:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'alpha'")
         if STATE.enabled and (self.requires_grad or
                               (isinstance(other, Tensor) and other.requires_grad)):
             return slow(self, other, alpha=alpha) if alpha != 1 else slow(self, other)
@@ -234,6 +279,7 @@ def _arith(fn, ufunc, name):
         return self
 
     method.__name__ = name
+    method.__signature__ = sig  # add_/sub_ take alpha=, div_ rounding_mode=, mul_ neither
     return method
 
 
@@ -286,6 +332,11 @@ def _build():
               "clamp_max", "lerp", "addcmul", "addcdiv", "remainder", "fmod", "floor_divide",
               "maximum", "minimum", "nan_to_num", "logical_not", "logical_and", "logical_or"):
         m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"):
+        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for a, n in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"),
+                 ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_")):
+        m[a] = m[n]
     m["clip_"] = m["clamp_"]
     m["negative_"] = m["neg_"]
     m["absolute_"] = m["abs_"]
@@ -295,8 +346,23 @@ def _build():
     m["__iand__"] = inplace_of(E.bitwise_and, "__iand__")
     m["__ior__"] = inplace_of(E.bitwise_or, "__ior__")
     m["__ixor__"] = inplace_of(E.bitwise_xor, "__ixor__")
-    for n in ("masked_fill", "scatter", "scatter_add", "index_add", "tril", "triu"):
+    for n in ("masked_fill", "scatter", "scatter_add", "scatter_reduce", "index_add", "tril",
+              "triu"):
         m[n + "_"] = inplace_of(getattr(I, n), n + "_")
+    # the rest of torch's in-place spellings of ops defined elsewhere (one definition each)
+    from . import linalg as L
+    from . import reduce as R
+
+    for n in ("eq", "ne", "lt", "le", "gt", "ge", "logical_xor", "bitwise_and", "bitwise_or",
+              "bitwise_xor", "bitwise_not", "float_power"):
+        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
+    for alias, n in (("less_", "lt_"), ("less_equal_", "le_"), ("greater_", "gt_"),
+                     ("greater_equal_", "ge_"), ("not_equal_", "ne_"), ("fix_", "trunc_")):
+        m[alias] = m[n]
+    for n in ("cumsum", "cumprod"):
+        m[n + "_"] = inplace_of(getattr(R, n), n + "_")
+    for n in ("addmm", "baddbmm"):
+        m[n + "_"] = inplace_of(getattr(L, n), n + "_")
     return m
 
 
@@ -388,20 +454,20 @@ def _fill_with(self, name, op, value):
     return run_inplace(self, name, (), lambda s: op.apply(s, value), fast)
 
 
-def zero_(self):
-    return _fill_with(self, "zero_", Zero, 0)
+def zero_(input):
+    return _fill_with(input, "zero_", Zero, 0)
 
 
-def fill_(self, value):
+def fill_(input, value):
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if STATE.enabled and value.requires_grad:
-            v = value.to(self.dtype) if value._data.dtype != self._data.dtype else value
-            return run_inplace(self, "fill_", (v,), lambda s: FillTensor.apply(s, v), None)
+            v = value.to(input.dtype) if value._data.dtype != input._data.dtype else value
+            return run_inplace(input, "fill_", (v,), lambda s: FillTensor.apply(s, v), None)
         value = value.item()
-    return _fill_with(self, "fill_", Fill, value)
+    return _fill_with(input, "fill_", Fill, value)
 
 
 def copy_(self, src, non_blocking=False):
@@ -520,4 +586,15 @@ TENSOR_METHODS = {
     "exponential_": exponential_,
 }
 TENSOR_METHODS.update(_build())
-FUNCTIONS: list = []
+
+# the in-place ops torch also has as functions (torch.exp_(x) is x.exp_()): the same objects
+FUNCTIONS = [
+    "abs_", "absolute_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
+    "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
+    "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "log_", "log10_", "log1p_", "log2_", "nan_to_num_", "neg_",
+    "negative_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_",
+    "square_", "tan_", "tanh_", "trunc_", "zero_",
+]
+globals().update({n: TENSOR_METHODS[n] for n in FUNCTIONS})
+__all__ = list(FUNCTIONS)

@@ -253,16 +253,20 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
-def dot(input, other):
-    _check_tensors("dot", input, other)
-    if input._data.ndim != 1 or other._data.ndim != 1:
+def dot(input, tensor):
+    _check_tensors("dot", input, tensor)
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
-                           f"{other._data.ndim}D tensors")
-    return matmul(input, other)
+                           f"{tensor._data.ndim}D tensors")
+    return matmul(input, tensor)
 
 
-inner = dot
-vdot = dot
+def inner(input, other):
+    return dot(input, other)
+
+
+def vdot(input, other):
+    return dot(input, other)
 
 
 def outer(input, vec2):

@@ -482,8 +482,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return MeanDim.apply(input, axes, keepdim)
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import isnan, logical_not
+
+    if dtype is not None:
+        input = Cast.apply(input, D.to_dtype(dtype).np)
 
     notnan = logical_not(isnan(input))
     return nansum(input, dim, keepdim) / sum(notnan, dim, keepdim).to(input.dtype)
@@ -731,8 +734,12 @@ def count_nonzero(input, dim=None):
     return _make(xp.asarray(r, dtype=xp.int64), input._device)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: vector p-norms over dims (fro / 2 by default, inf, -inf, 0, any p)."""
+    if out is not None:
+        from .inplace import write_out
+
+        return write_out(out, norm(input, p, dim, keepdim, dtype=dtype), "norm")
     if dtype is not None:
         input = Cast.apply(input, D.to_dtype(dtype).np)
     if input._data.dtype.kind != "f":
@@ -756,6 +763,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return Norm.apply(input, p, axes, keepdim)
 
 
+def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+    return norm(self, p, dim, keepdim, dtype=dtype)
+
+
 def dist(input, other, p=2):
     return norm(input - other, p)
 
@@ -765,7 +776,7 @@ TENSOR_METHODS = {
     "max": max, "min": min, "amax": amax, "amin": amin, "aminmax": aminmax,
     "argmax": argmax, "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp,
     "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
-    "count_nonzero": count_nonzero, "norm": norm, "dist": dist,
+    "count_nonzero": count_nonzero, "norm": _norm_method, "dist": dist,
 }
 
 FUNCTIONS = list(TENSOR_METHODS) + ["var_mean", "std_mean", "return_types"]

@@ -4,6 +4,7 @@ repeat, pad."""
 from __future__ import annotations
 
 import builtins
+import inspect
 
 from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
@@ -267,8 +268,8 @@ def _reshape_op(input, shape, op):
     return out
 
 
-def reshape(input, *shape):
-    shape = _infer_shape(_size_arg(shape), input._data.size, input._data.shape)
+def reshape(input, shape):
+    shape = _infer_shape(_size_arg((shape,)), input._data.size, input._data.shape)
     return _reshape_op(input, shape, Reshape)
 
 
@@ -368,8 +369,8 @@ def _permute_op(input, dims, op):
     return as_view(op.apply(input, dims), input, _permute_fn(dims))
 
 
-def permute(input, *dims):
-    dims = _size_arg(dims)
+def permute(input, dims):
+    dims = _size_arg((dims,))
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -391,7 +392,10 @@ def transpose(input, dim0, dim1):
     return _permute_op(input, tuple(dims), Transpose)
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """NumPy's name for transpose (torch spells its arguments axis0, axis1)."""
+    return transpose(input, axis0, axis1)
+
 swapdims = transpose
 
 
@@ -474,7 +478,21 @@ def _check_same(tensors, name):
                                f"least two devices, {dev} and {t._device}! (in {name})")
 
 
-def cat(tensors, dim=0, *, out=None):
+def _with_out(fn, name):
+    """``name(..., out=None)``: ``fn``'s result, written into ``out`` when one is given."""
+
+    def f(tensors, dim=0, *, out=None):
+        if out is None:
+            return fn(tensors, dim)
+        from .inplace import write_out
+
+        return write_out(out, fn(tensors, dim), name)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _cat(tensors, dim=0):
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -514,11 +532,12 @@ def cat(tensors, dim=0, *, out=None):
     return Cat.apply(d, *tensors)
 
 
-concat = cat
-concatenate = cat
+cat = _with_out(_cat, "cat")
+concat = _with_out(_cat, "concat")
+concatenate = _with_out(_cat, "concatenate")
 
 
-def stack(tensors, dim=0, *, out=None):
+def _stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -540,6 +559,9 @@ def stack(tensors, dim=0, *, out=None):
     return Stack.apply(d, *tensors)
 
 
+stack = _with_out(_stack, "stack")
+
+
 def hstack(tensors):
     tensors = [atleast_1d(t) for t in tensors]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
@@ -549,11 +571,28 @@ def vstack(tensors):
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
-def atleast_1d(t):
+def _each(fn, tensors):
+    """torch's atleast_Nd(*tensors): one tensor in, one out; several (or a sequence), a tuple."""
+    if len(tensors) == 1:
+        if isinstance(tensors[0], Tensor):
+            return fn(tensors[0])
+        tensors = tuple(tensors[0])
+    return tuple(fn(t) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    return _each(_atleast_1d, tensors)
+
+
+def atleast_2d(*tensors):
+    return _each(_atleast_2d, tensors)
+
+
+def _atleast_1d(t):
     return reshape(t, (1,)) if t._data.ndim == 0 else t
 
 
-def atleast_2d(t):
+def _atleast_2d(t):
     nd = t._data.ndim
     if nd == 0:
         return reshape(t, (1, 1))
@@ -691,16 +730,21 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = (int(dims),) if hasattr(dims, "__index__") else tuple(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return Tile.apply(input, dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``output_size`` (the result's length along dim) is only a hint in torch: unused here.
+    With ``repeats`` omitted, ``input`` holds the repeats of 0, 1, 2, ... (torch's overload)."""
     from .index import index_select
 
     xp = backend(input._device).xp
+    if repeats is None:
+        ar = _make(xp.arange(input._data.shape[0], dtype=xp.int64), input._device)
+        return repeat_interleave(ar, input, 0)
     if dim is None:
         input = flatten(input)
         dim = 0
@@ -737,14 +781,54 @@ def contiguous(input, memory_format=None):
     return Clone.apply(input)
 
 
+_P = inspect.Parameter
+
+
+def _intlist_method(fn, kw, name, dropped=None):
+    """``Tensor.<name>`` for an op whose one int-list argument torch also takes as varargs
+    (``x.view(2, 3)``, ``x.view((2, 3))``, ``x.view(size=(2, 3))``); ``fn(input, value)`` is
+    the op. ``dropped``: keyword-only arguments torch has that do not change the result here
+    (``expand``'s tracing flag ``implicit``), accepted and ignored."""
+    dropped = dropped or {}
+
+    def method(self, *args, **kwargs):
+        if kw in kwargs:
+            if args:
+                raise TypeError(f"{name}() got multiple values for argument '{kw}'")
+            args = (kwargs.pop(kw),)
+        for k in dropped:
+            kwargs.pop(k, None)
+        if kwargs:
+            raise TypeError(f"{name}() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        return fn(self, args[0] if len(args) == 1 else args)
+
+    method.__name__ = name
+    method.__signature__ = inspect.Signature(
+        [_P("self", _P.POSITIONAL_OR_KEYWORD), _P("args", _P.VAR_POSITIONAL),
+         _P(kw, _P.KEYWORD_ONLY, default=None)] +
+        [_P(k, _P.KEYWORD_ONLY, default=v) for k, v in dropped.items()])
+    return method
+
+
+def _split_method(self, split_size, dim=0):
+    """Tensor.split: torch names the argument split_size (torch.split: split_size_or_sections)."""
+    return split(self, split_size, dim)
+
+
 TENSOR_METHODS = {
-    "reshape": reshape, "view": view, "view_as": view_as, "reshape_as": reshape_as,
+    "reshape": _intlist_method(reshape, "shape", "reshape"),
+    "view": _intlist_method(view, "size", "view"), "view_as": view_as, "reshape_as": reshape_as,
     "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "permute": permute, "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims,
-    "t": t, "movedim": movedim, "moveaxis": moveaxis, "expand": expand, "expand_as": expand_as,
-    "broadcast_to": broadcast_to, "narrow": narrow, "split": split, "tensor_split": tensor_split,
-    "chunk": chunk, "unbind": unbind, "flip": flip, "fliplr": fliplr, "flipud": flipud,
-    "roll": roll, "repeat": repeat, "tile": tile, "repeat_interleave": repeat_interleave,
+    "permute": _intlist_method(permute, "dims", "permute"), "transpose": transpose,
+    "swapaxes": swapaxes, "swapdims": swapdims, "t": t, "movedim": movedim, "moveaxis": moveaxis,
+    "expand": _intlist_method(expand, "size", "expand", {"implicit": False}),
+    "expand_as": expand_as, "broadcast_to": _intlist_method(broadcast_to, "size", "broadcast_to"),
+    "narrow": narrow, "split": _split_method, "tensor_split": tensor_split,
+    "chunk": chunk, "unbind": unbind, "flip": _intlist_method(flip, "dims", "flip"),
+    "fliplr": fliplr, "flipud": flipud, "roll": roll,
+    "repeat": _intlist_method(repeat, "repeats", "repeat"),
+    "tile": _intlist_method(tile, "dims", "tile"), "repeat_interleave": repeat_interleave,
     "contiguous": contiguous,
 }
 

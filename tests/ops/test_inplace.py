@@ -148,3 +148,34 @@ def test_fast_path_writes_same_memory():
     t.add_(2).mul_(3)
     t[1] = 7
     np.testing.assert_array_equal(base, [6.0, 7.0, 6.0])
+
+
+# ---------------------------------------------------------------------- out= (issue 11)
+def test_out_writes_resizes_and_returns_out():
+    import torch
+
+    for fn in (lambda m, o: m.add(m.ones(3), 2, out=o), lambda m, o: m.sub(m.ones(3), 2, out=o),
+               lambda m, o: m.cat([m.ones(2), m.zeros(1)], out=o),
+               lambda m, o: m.stack([m.ones(2), m.zeros(2)], 1, out=o),
+               lambda m, o: m.norm(m.ones(4), 2, out=o)):
+        o_t, o_l = torch.empty(0), lamina.empty(0)
+        assert fn(lamina, o_l) is o_l
+        fn(torch, o_t)
+        np.testing.assert_allclose(o_l.numpy(), o_t.numpy())
+    o = lamina.zeros(5)
+    with pytest.warns(UserWarning, match="was resized"):
+        lamina.add(lamina.ones(2), 1, out=o)
+    assert o.shape == (2,)
+
+
+def test_out_errors_like_torch():
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        lamina.add(lamina.ones(2), 0.5, out=lamina.zeros(2, dtype=lamina.int64))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        lamina.add(lamina.ones(2, requires_grad=True), 1, out=lamina.zeros(2))
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor"):
+        lamina.add(lamina.ones(2), 1, out=[0, 0])
+    with lamina.no_grad():
+        o = lamina.zeros(2)
+        lamina.add(lamina.ones(2, requires_grad=True), 1, out=o)
+    assert o.numpy().tolist() == [2.0, 2.0]
