@@ -93,3 +93,4 @@ def clone(input, *, memory_format=None):
 
 
 from . import accelerator  # noqa: E402
+from . import backends  # noqa: E402
