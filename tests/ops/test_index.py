@@ -244,3 +244,21 @@ def test_negative_step_message():
         x[::-1]
     with pytest.raises(ValueError, match="step must be greater than zero"):
         x[::-1] = 1.0
+
+
+@pytest.mark.parametrize("key", ["range_and_tensor", "list_of_lists", "np_int64", "np_bool_2d",
+                                 "t_uint8_mask", "t_0d_int8", "int_slice_list", "true_ell_int",
+                                 "int_ell_int_ell_int", "list_float"])
+def test_index_forms_on_cuda_match_cpu(key, fake_cupy):
+    # the fake CuPy (tests/conftest.py) refuses host arrays: every index must reach the device
+    want_get, want_set = _run(lamina, key), _run(lamina, key, -1.0)
+    x = lamina.tensor(BASE.copy()).cuda()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(npy(x[CASES[key](lamina)]), want_get[1])
+        if want_set[0] == "err":
+            with pytest.raises(want_set[1]):
+                x[CASES[key](lamina)] = -1.0
+            return
+        x[CASES[key](lamina)] = -1.0
+    np.testing.assert_array_equal(npy(x), want_set[1])
