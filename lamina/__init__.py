@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import _dtype
 from ._device import device
-from ._dtype import (bfloat16, bool, double, dtype, finfo, float, float16, float32, float64,  # noqa: A004
+from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64,  # noqa: A004
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
                      promote_types, set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor
@@ -96,3 +96,4 @@ from . import accelerator  # noqa: E402
 from . import backends  # noqa: E402
 from . import amp  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from ._dtype import bfloat16  # noqa: E402 - a named dtype that refuses data (see _dtype)

@@ -343,7 +343,16 @@ _RANDINT_SIGS = ("(int high, tuple of ints size, *, torch.Generator generator = 
                  "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
                  "torch.device device = None, bool pin_memory = False, bool requires_grad = "
                  "False)")
-_MISSING = object()
+
+
+class _Required:
+    """The default of a parameter that one of the overloads requires (shows as ``<required>``)."""
+
+    def __repr__(self):
+        return "<required>"
+
+
+_MISSING = _Required()
 
 
 def _bad_combination(name, args, kwargs, sigs):

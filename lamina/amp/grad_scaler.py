@@ -190,7 +190,8 @@ class GradScaler:
             return
         successful = self._growth_tracker + 1
         if successful == self._growth_interval:
-            new_scale = np.float32(scale * self._growth_factor)
+            with np.errstate(over="ignore"):  # growing past float32's max: kept, no warning
+                new_scale = np.float32(scale * self._growth_factor)
             if np.isfinite(new_scale):
                 self._scale.fill_(float(new_scale))
             self._growth_tracker = 0

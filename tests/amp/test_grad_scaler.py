@@ -46,6 +46,7 @@ def _train(lib, steps, bad_steps=(), clip=False, **kw):
     return m, scaler, log
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy on the inf steps
 @pytest.mark.parametrize("bad_steps", [(), (1,), (0, 1, 2), (3,)])
 @pytest.mark.parametrize("clip", [False, True])
 def test_training_loop_matches_torch(bad_steps, clip):
@@ -82,6 +83,7 @@ def test_scaled_values_and_unscaled_gradients_match_torch():
         np.testing.assert_array_equal(o[4], o[3] * np.float32(1 / 3.0))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_growth_stops_at_float32_overflow():
     for lib in (lamina, torch):
         m, opt, scaler = _setup(lib, init_scale=2.0 ** 127, growth_interval=1)
@@ -115,6 +117,7 @@ def test_misuse_raises_like_torch():
             scaler.load_state_dict({})
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy on the inf step
 def test_state_dict_round_trip_and_pickle():
     _, s, _ = _train(lamina, 3, (1,), init_scale=8.0, growth_interval=5)
     fresh = lamina.amp.GradScaler("cpu")
