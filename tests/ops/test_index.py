@@ -185,6 +185,7 @@ GRAD_CASES = ["range", "range_and_tensor", "list", "list_of_lists", "tuple_of_li
               "step2", "list_float"]
 
 
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")  # torch, in backward
 @pytest.mark.parametrize("key", GRAD_CASES)
 def test_getitem_gradient_matches_torch(key):
     grads = []
