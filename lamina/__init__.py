@@ -121,3 +121,9 @@ def relu_(input):
 def clone(input, *, memory_format=None):
     return input.clone()
 
+
+from . import accelerator  # noqa: E402
+from . import backends  # noqa: E402
+from . import amp  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
+from ._dtype import bfloat16  # noqa: E402 - a named dtype that refuses data (see _dtype)

@@ -421,26 +421,112 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
-            device=None, requires_grad=False):
-    if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+_RANDINT_SIGS = ("(int high, tuple of ints size, *, torch.Generator generator = None, Tensor out "
+                 "= None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
+                 "device = None, bool pin_memory = False, bool requires_grad = False)",
+                 "(int low, int high, tuple of ints size, *, torch.Generator generator = None, "
+                 "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                 "torch.device device = None, bool pin_memory = False, bool requires_grad = "
+                 "False)")
+
+
+class _Required:
+    """The default of a parameter that one of the overloads requires (shows as ``<required>``)."""
+
+    def __repr__(self):
+        return "<required>"
+
+
+_MISSING = _Required()
+
+
+def _bad_combination(name, args, kwargs, sigs):
+    got = ", ".join([type(a).__name__ for a in args] +
+                    [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but "
+                     f"expected one of:\n" + "\n".join(f" * {s}" for s in sigs))
+
+
+def _int_arg(name, arg, v, pos):
+    """An ``int`` argument as torch's parser takes it: ints, NumPy ints, 0-d integer tensors."""
+    if isinstance(v, Tensor) and v._data.ndim == 0 and v._data.dtype.kind in "iub":
+        return int(v.item())
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    where = f" (position {pos})" if pos else ""
+    raise TypeError(f"{name}(): argument '{arg}'{where} must be int, not {type(v).__name__}")
+
+
+def _randint_size(name, v, pos):
+    if isinstance(v, Tensor) or not isinstance(v, (tuple, list)):
+        where = f" (position {pos})" if pos else ""
+        raise TypeError(f"{name}(): argument 'size'{where} must be tuple of ints, not "
+                        f"{type(v).__name__}")
+    return _size((tuple(v),), name)
+
+
+def _randint_args(args, low, high, size):
+    """torch.randint's two overloads, ``(high, size)`` and ``(low, high, size)``, positional or
+    by keyword, -> (low, high, shape)."""
+    kw = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not _MISSING}
+    n = len(args)
+    names = ("high", "size") if n == 2 and "size" not in kw else ("low", "high", "size")
+    if n == 1 and "high" not in kw:
+        names = ("high", "size")
+    if n > 3 or any(k in kw for k in names[:n]):
+        raise _bad_combination("randint", args, kw, _RANDINT_SIGS)
+    vals = dict(zip(names, args))
+    vals.update(kw)
+    pos = {k: i + 1 for i, k in enumerate(names[:n])}
+    if "high" not in vals or "size" not in vals or (n == 0 and "low" in vals and
+                                                    len(vals) < 3):
+        raise _bad_combination("randint", args, kw, _RANDINT_SIGS)
+    lo = _int_arg("randint", "low", vals["low"], pos.get("low")) if "low" in vals else 0
+    hi = _int_arg("randint", "high", vals["high"], pos.get("high"))
+    return lo, hi, _randint_size("randint", vals["size"], pos.get("size"))
+
+
+def randint(*args, low=_MISSING, high=_MISSING, size=_MISSING, generator=None, out=None,
+            dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """torch.randint(high, size) / torch.randint(low, high, size): integers in [low, high)."""
+    low, high, shape = _randint_args(args, low, high, size)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     dev = _dev(device)
     npd = np.int64 if dtype is None else D.to_dtype(dtype).np
-    arr = _gen(dev, generator)._randint(int(low), int(high), _size((tuple(size),)), npd)
+    arr = _gen(dev, generator)._randint(low, high, shape, npd)
     return _finish_dev(arr, dev, requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
-    if high is None:
-        low, high = 0, low
+_RANDINT_LIKE_SIGS = ("(Tensor input, int high, *, torch.Generator generator = None, torch.dtype "
+                      "dtype = None, torch.layout layout = None, torch.device device = None, bool "
+                      "pin_memory = False, bool requires_grad = False, torch.memory_format "
+                      "memory_format = None)",
+                      "(Tensor input, int low, int high, *, torch.Generator generator = None, "
+                      "torch.dtype dtype = None, torch.layout layout = None, torch.device device "
+                      "= None, bool pin_memory = False, bool requires_grad = False, "
+                      "torch.memory_format memory_format = None)")
+
+
+def randint_like(input, *args, low=_MISSING, high=_MISSING, generator=None, dtype=None,
+                 layout=None, device=None, pin_memory=False, requires_grad=False,
+                 memory_format=None):
+    """torch.randint_like(input, high) / (input, low, high): the draws of
+    ``torch.randint(low, high, input.shape)`` in input's dtype and device by default."""
+    kw = {k: v for k, v in (("low", low), ("high", high)) if v is not _MISSING}
+    names = ("high",) if len(args) == 1 and "high" not in kw else ("low", "high")
+    if len(args) > 2 or any(k in kw for k in names[:len(args)]):
+        raise _bad_combination("randint_like", (input,) + args, kw, _RANDINT_LIKE_SIGS)
+    vals = dict(zip(names, args))
+    vals.update(kw)
+    if "high" not in vals:
+        raise _bad_combination("randint_like", (input,) + args, kw, _RANDINT_LIKE_SIGS)
+    lo = _int_arg("randint_like", "low", vals["low"], None) if "low" in vals else 0
+    hi = _int_arg("randint_like", "high", vals["high"], None)
     dt, dv = _like(input, dtype, device)
-    return randint(low, high, tuple(input.shape), dtype=dt, device=dv)
+    return randint(lo, hi, tuple(input.shape), generator=generator, dtype=dt, device=dv,
+                   requires_grad=requires_grad)
 
 
 @_factory_out

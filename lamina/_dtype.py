@@ -49,8 +49,38 @@ int = int32  # noqa: A001
 long = int64
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+
+
+class _UnsupportedDtype(dtype):
+    """A torch dtype lamina names but cannot store: comparisons and attribute checks work
+    (``x.dtype == torch.bfloat16``), making or casting a tensor raises TypeError."""
+
+    __slots__ = ("_why",)
+
+    def __init__(self, name: str, itemsize: int, why: str):
+        self.name = name
+        self._cat = 2
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = True
+        self.itemsize = itemsize
+        self._why = why
+
+    @property
+    def np(self):
+        raise TypeError(self._why)
+
+
+bfloat16 = _UnsupportedDtype(
+    "bfloat16", 2,
+    "lamina.bfloat16 is not supported: NumPy, which holds lamina's tensors, has no bfloat16 "
+    "type, so lamina cannot create a bfloat16 tensor or cast to one; use lamina.float16 or "
+    "lamina.float32 (lamina.bfloat16 exists so that dtype checks and "
+    "lamina.cuda.is_bf16_supported() work)")
+
 _NAMES = {d.name: d for d in ALL}
-_NAMES.update(half=half, float=float32, double=float64, short=int16, int=int32, long=int64)
+_NAMES.update(half=half, float=float32, double=float64, short=int16, int=int32, long=int64,
+              bfloat16=bfloat16)
 _FROM_NP = {d.np: d for d in ALL}
 _FROM_NP_TYPE = {d.np.type: d for d in ALL}
 
@@ -76,6 +106,8 @@ def to_dtype(d) -> dtype:
         return d
     if d is None:
         return _default
+    if d.__class__ is _UnsupportedDtype:
+        raise TypeError(d._why)
     import builtins
 
     if d is builtins.float:
@@ -87,7 +119,7 @@ def to_dtype(d) -> dtype:
     if isinstance(d, str):
         name = d[6:] if d.startswith("torch.") else d
         if name in _NAMES:
-            return _NAMES[name]
+            return to_dtype(_NAMES[name])
         raise TypeError(f"unknown dtype {d!r}")
     try:
         return from_np(np.dtype(d))
@@ -166,6 +198,13 @@ class finfo:
     """torch.finfo for floating dtypes."""
 
     def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        if type is bfloat16 or type in ("bfloat16", "torch.bfloat16"):
+            # torch.finfo(torch.bfloat16): 8 exponent bits as float32, 8 significand bits
+            self.bits, self.eps, self.resolution = 16, 2.0 ** -7, 0.01
+            self.max = builtins_float((2 - 2.0 ** -7) * 2.0 ** 127)
+            self.min, self.tiny = -self.max, 2.0 ** -126
+            self.smallest_normal, self.dtype = self.tiny, "bfloat16"
+            return
         d = to_dtype(type)
         f = np.finfo(d.np)
         self.bits = f.bits

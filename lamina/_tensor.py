@@ -133,6 +133,14 @@ class Tensor:
         return False
 
     @property
+    def is_xpu(self) -> bool:
+        return False
+
+    @property
+    def is_mps(self) -> bool:
+        return False
+
+    @property
     def layout(self):
         return "torch.strided"
 
@@ -478,6 +486,9 @@ class Tensor:
     def half(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.float16, False)
 
+    def bfloat16(self, *, memory_format=None) -> Tensor:
+        return _to(self, None, D.to_dtype(D.bfloat16), False)  # raises: see lamina.bfloat16
+
     def long(self, *, memory_format=None) -> Tensor:
         return _to(self, None, D.int64, False)
 
@@ -641,8 +652,8 @@ def _parse_to(args, kwargs):
             continue
         if isinstance(a, Tensor):
             dev, dt = a._device, a.dtype
-        elif a.__class__ is D.dtype:
-            dt = a
+        elif isinstance(a, D.dtype):
+            dt = D.to_dtype(a)  # refuses lamina.bfloat16 with its reason
         elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
             dev = to_device(a)
         elif a in (float, int, bool) or isinstance(a, _np.dtype) or isinstance(a, type):

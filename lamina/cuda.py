@@ -163,3 +163,16 @@ class device:
         if self.idx >= 0:
             _current = self.prev_idx
         return False
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: lamina has no bfloat16 tensors on any device (see lamina.bfloat16)."""
+    return False
+
+
+def __getattr__(name):
+    if name == "amp":  # torch.cuda.amp: the deprecated spellings of lamina.amp's classes
+        from .amp import _cuda_amp
+
+        return _cuda_amp
+    raise AttributeError(f"module 'lamina.cuda' has no attribute '{name}'")

@@ -97,6 +97,32 @@ RANDOM = {
     "double": lambda m: (m.randn(2, dtype=m.float64), m.rand(3, dtype=m.float64)),
     "randint": lambda m: (m.randint(0, 10, (5,)), m.randint(5, (3,)),
                           m.randint(3, 10, (2, 2), dtype=m.int32)),
+    # every spelling of torch.randint's two overloads draws the same bits as torch
+    "randint_high_size_kw": lambda m: (m.randint(5, size=(3,)), m.randint(high=5, size=(3,)),
+                                       m.randint(size=(2, 2), high=7)),
+    "randint_low_high_kw": lambda m: (m.randint(2, 9, size=(3,)), m.randint(2, high=9, size=(3,)),
+                                      m.randint(low=2, high=9, size=[3])),
+    "randint_sizes": lambda m: (m.randint(5, m.Size([2, 2])), m.randint(5, ()),
+                                m.randint(m.tensor(5), (3,)), m.randint(-10, -2, (3,)),
+                                m.randint(0, 2 ** 40, (3,))),
+    "randint_dtypes": lambda m: (m.randint(0, 10, (4,), dtype=m.float32),
+                                 m.randint(0, 10, (4,), dtype=m.float64),
+                                 m.randint(0, 10, (4,), dtype=m.uint8),
+                                 m.randint(0, 2, (4,), dtype=m.bool),
+                                 m.randint(0, 10, (3,), dtype=m.float32, requires_grad=True)),
+    "randint_generator": lambda m: (
+        m.randint(0, 10, (3,), generator=m.Generator().manual_seed(3)),
+        m.randint(high=10, size=(3,), generator=m.Generator().manual_seed(3), dtype=m.int32)),
+    "randint_like": lambda m: (m.randint_like(m.zeros(2, 3), 10),
+                               m.randint_like(m.zeros(2, 3), 2, 10),
+                               m.randint_like(m.zeros(2, 3), high=10),
+                               m.randint_like(m.zeros(2, 3), low=2, high=10),
+                               m.randint_like(m.zeros(2, 3, dtype=m.int32), 10),
+                               m.randint_like(m.zeros(2, 3), 10, dtype=m.int64),
+                               m.randint_like(m.zeros(3), m.tensor(7)),
+                               m.randint_like(m.zeros(3), 10, requires_grad=True),
+                               m.randint_like(m.zeros(2, 3), 10,
+                                              generator=m.Generator().manual_seed(3))),
     "randperm": lambda m: m.randperm(10),
     "likes": lambda m: (m.rand_like(m.ones(3)), m.randn_like(m.ones(2, dtype=m.float64))),
     "normal_floats": lambda m: (m.normal(0.0, 1.0, (4,)), m.normal(2.0, 3.0, size=(3,))),
@@ -197,3 +223,31 @@ def test_factory_out_random_draws_match_torch():
     torch.rand(2, 3, out=o_t)
     lamina.rand(2, 3, out=o_l)
     np.testing.assert_array_equal(npy(o_l), o_t.numpy())
+
+
+RANDINT_ERRORS = {
+    "high_only": lambda m: m.randint(5),
+    "no_args": lambda m: m.randint(),
+    "size_only": lambda m: m.randint(size=(3,)),
+    "low_and_size_only": lambda m: m.randint(low=2, size=(3,)),
+    "int_size": lambda m: m.randint(5, 3),
+    "int_size_3": lambda m: m.randint(0, 5, 3),
+    "float_high": lambda m: m.randint(5.0, (3,)),
+    "float_bounds": lambda m: m.randint(1.5, 5.5, (3,)),
+    "size_twice": lambda m: m.randint(0, 5, (3,), size=(3,)),
+    "empty_range": lambda m: m.randint(5, 5, (3,)),
+    "negative_high": lambda m: m.randint(-3, (3,)),
+    "int_requires_grad": lambda m: m.randint(0, 10, (3,), requires_grad=True),
+    "like_no_high": lambda m: m.randint_like(m.zeros(2)),
+    "like_too_many": lambda m: m.randint_like(m.zeros(2), 1, 2, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(RANDINT_ERRORS))
+def test_randint_errors_match_torch(name):
+    kinds = []
+    for m in (lamina, torch):
+        with pytest.raises((TypeError, RuntimeError)) as e:
+            RANDINT_ERRORS[name](m)
+        kinds.append(e.type)
+    assert kinds[0] is kinds[1]

@@ -91,3 +91,37 @@ def test_no_float64_leak():
               x ** 0.5, 2.0 ** x, x.exp(), lamina.arange(0, 1, 0.5), lamina.linspace(0, 1, 3),
               lamina.tensor(np.float64(2.0)) * x, x.prod(), x.var(), x.logsumexp(0)):
         assert y.dtype is lamina.float32, y
+
+
+# ------------------------------------------------------------------ bfloat16: named, refused
+def test_bfloat16_is_a_dtype_that_cannot_hold_data():
+    bf = lamina.bfloat16
+    assert isinstance(bf, lamina.dtype) and repr(bf) == "lamina.bfloat16"
+    assert bf.is_floating_point and bf.itemsize == 2 and not bf.is_complex
+    assert pickle.loads(pickle.dumps(bf)) is bf
+    assert lamina.ones(1).dtype != bf
+    f, tf = lamina.finfo(bf), torch.finfo(torch.bfloat16)
+    for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(f, k) == getattr(tf, k), k
+    assert lamina.cuda.is_bf16_supported() is torch.cuda.is_bf16_supported() is False
+    t = lamina.zeros(1)
+    assert (t.is_xpu, t.is_mps, t.is_cuda) == (False, False, False)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.zeros(2, dtype=m.bfloat16),
+    lambda m: m.tensor([1.0], dtype=m.bfloat16),
+    lambda m: m.ones(2).to(m.bfloat16),
+    lambda m: m.ones(2).to("cpu", m.bfloat16),
+    lambda m: m.ones(2).to(dtype=m.bfloat16),
+    lambda m: m.ones(2).bfloat16(),
+    lambda m: m.ones(2).type(m.bfloat16),
+    lambda m: m.randn(2, dtype=m.bfloat16),
+    lambda m: m.empty(2, dtype="bfloat16"),
+    lambda m: m.set_default_dtype(m.bfloat16),
+    lambda m: m.nn.Linear(2, 2).to(m.bfloat16),
+])
+def test_bfloat16_tensors_raise_a_clear_type_error(make):
+    with pytest.raises(TypeError, match="bfloat16 is not supported: NumPy"):
+        make(lamina)
+    assert lamina.get_default_dtype() is lamina.float32

@@ -11,61 +11,186 @@ from ._op import Op, as_view
 
 def _is_basic(idx) -> bool:
     for k in idx:
-        if not (k is None or k is Ellipsis or isinstance(k, (int, slice))):
+        # a Python bool is an advanced index in torch (a copy, IndexBackward0), not an int
+        if not (k is None or k is Ellipsis or k.__class__ is int or k.__class__ is slice):
             return False
     return True
 
 
-def _convert_index(index, xp, dev, shape):
-    """torch index -> numpy/cupy index tuple (tensors and lists become arrays)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    for k in index:
-        if isinstance(k, Tensor):
-            a = k._data
-            if k._device != dev:
-                if k._device.type != "cpu":
-                    raise RuntimeError(f"indices should be either on cpu or on the same device "
-                                       f"as the indexed tensor ({dev}), got {k._device}")
-                # torch accepts cpu indices for a cuda tensor: move them over
-                a = backend(dev).from_numpy(a)
-            if a.dtype.kind not in "biu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
-            out.append(a)
-        elif isinstance(k, (list, tuple)):
-            a = xp.asarray(_unwrap_list(k))
-            if a.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
-            out.append(a)
-        elif isinstance(k, bool) or isinstance(k, (int, slice)) or k is None or k is Ellipsis:
-            out.append(k)
-        elif hasattr(k, "__index__"):
-            out.append(k.__index__())
-        elif hasattr(k, "dtype") and hasattr(k, "shape"):
-            out.append(xp.asarray(k))
-        else:
-            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             f"byte Variables are valid indices (got {type(k).__name__})")
+_IDX_MSG = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+            "valid indices")
+_DTYPE_MSG = "tensors used as indices must be long, int, byte or bool tensors"
+
+
+def _is_seq(v) -> bool:
+    """Python's sequence protocol, as torch's indexing checks it (lists, tuples, ranges,
+    strings, tensors and NumPy arrays, not dicts)."""
+    t = v.__class__
+    return hasattr(t, "__len__") and hasattr(t, "__getitem__") and not isinstance(v, dict)
+
+
+def _seq_as_tuple(index) -> bool:
+    """torch's rule (NumPy's old one) for a sequence that is not a tuple: one holding a tensor,
+    a sequence, a slice, ``...`` or None, shorter than 32, is read as a tuple of indices
+    (``x[[[0, 1], [2, 3]]]`` is ``x[[0, 1], [2, 3]]``, with torch's deprecation warning);
+    any other (``x[[0, 2]]``, ``x[range(3)]``) is one index."""
+    if isinstance(index, Tensor) or hasattr(index, "dtype"):
+        return False
+    try:
+        n = len(index)
+    except TypeError:
+        return False
+    if n >= 32:
+        return False
+    for v in index:
+        if v is None or v is Ellipsis or isinstance(v, slice) or _is_seq(v):
+            import warnings
+
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                          "deprecated; use x[tuple(seq)] instead of x[seq] (lamina, like torch "
+                          "2.13, reads it as a tuple)", UserWarning, stacklevel=4)
+            return True
+    return False
+
+
+def _index_array(a, from_tensor: bool):
+    """An index array as NumPy/CuPy should see it, with torch's dtype rules: bool masks stay,
+    uint8 is a (deprecated) mask, a 0-d integer index is an int (torch selects), int8/int16
+    tensors are refused, a NumPy array of another dtype is read as int64."""
+    kind = a.dtype.kind
+    if kind == "b":
+        return a
+    if a.dtype.itemsize == 1 and kind == "u":
+        if a.ndim:
+            import warnings
+
+            warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype "
+                          "bool instead.", UserWarning, stacklevel=5)
+        return a.astype(bool)
+    if kind in "iu":
+        if a.ndim == 0:
+            return int(a)
+        if from_tensor and a.dtype.itemsize < 4:
+            raise IndexError(_DTYPE_MSG)
+        return a
+    if from_tensor:
+        raise IndexError(_DTYPE_MSG)
+    if kind == "f":
+        return _index_array(a.astype("int64"), False)
+    raise IndexError(f"{_IDX_MSG} (got an array of dtype {a.dtype})")
+
+
+def _index_item(k, xp, dev):
+    """One entry of a torch index -> the NumPy/CuPy entry."""
+    if k is None or k is Ellipsis:
+        return k
+    c = k.__class__
+    if c is int or c is bool:
+        return k
+    if c is slice:
+        if k.step is not None:
+            step = k.step.__index__() if not isinstance(k.step, Tensor) else int(k.step)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            if step < 0:
+                raise ValueError("step must be greater than zero")
+        return k
+    if isinstance(k, Tensor):
+        a = k._data
+        if k._device != dev:
+            if k._device.type != "cpu":
+                raise RuntimeError(f"indices should be either on cpu or on the same device "
+                                   f"as the indexed tensor ({dev}), got {k._device}")
+            # torch accepts cpu indices for a cuda tensor: move them over
+            a = backend(dev).from_numpy(a)
+        return _index_array(a, True)
+    if isinstance(k, int):  # int subclasses (IntEnum ...)
+        return int(k)
+    if hasattr(k, "dtype") and hasattr(k, "ndim"):
+        if not _is_seq(k):  # a NumPy scalar: integers only, as torch
+            if k.dtype.kind in "iu":
+                return int(k)
+            raise IndexError(f"{_IDX_MSG} (got {c.__module__}.{c.__name__})")
+        return _index_array(xp.asarray(k), False)
+    if _is_seq(k):
+        if isinstance(k, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{c.__name__}'")
+        a = xp.asarray(_unwrap_list(k))
+        if a.dtype.kind in "US":
+            raise TypeError("new(): invalid data type 'str'")
+        # torch builds a long tensor from the list (floats truncated), bool if all are bools
+        if a.dtype.kind != "b":
+            a = a.astype("int64", copy=False)
+        return a
+    if hasattr(k, "__index__"):
+        return k.__index__()
+    raise IndexError(f"{_IDX_MSG} (got {c.__name__})")
+
+
+def _specified(k) -> int:
+    """How many dims of the indexed tensor an index entry consumes."""
+    if k is None or k is Ellipsis or k is True or k is False:
+        return 0
+    if hasattr(k, "dtype") and k.dtype.kind == "b":
+        return k.ndim
+    return 1
+
+
+def _merge_ellipses(idx, ndim):
+    """torch lets an index hold several ``...``: each after the first stands for the same
+    count of dims, so it is empty when the index names every dim and anything after it is
+    out of range otherwise."""
+    first = idx.index(Ellipsis)
+    extra = ndim - sum(_specified(k) for k in idx)
+    out = list(idx[:first + 1])
+    seen = False
+    for k in idx[first + 1:]:
+        if k is Ellipsis:
+            seen = True
+            continue
+        if seen and extra > 0:
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+        out.append(k)
     return tuple(out)
 
 
+def _convert_index(index, xp, dev, shape):
+    """torch index -> numpy/cupy index tuple (tensors and lists become arrays)."""
+    if index.__class__ is not tuple:
+        index = tuple(index) if _seq_as_tuple(index) else (index,)
+    out = []
+    for k in index:  # a loop, not a comprehension: the warnings' stacklevel
+        out.append(_index_item(k, xp, dev))
+    out = tuple(out)
+    if len(out) > 1 and sum(1 for k in out if k is Ellipsis) > 1:
+        out = _merge_ellipses(out, len(shape))
+    return out
+
+
 def _unwrap_list(k):
-    return [(_unwrap_list(v) if isinstance(v, (list, tuple)) else
-             (v.item() if isinstance(v, Tensor) else v)) for v in k]
+    return [(_unwrap_list(v) if isinstance(v, (list, tuple, range)) else
+             (v.tolist() if isinstance(v, Tensor) or hasattr(v, "tolist") else v)) for v in k]
+
+
+def _byte_mask(index) -> bool:
+    """Whether a torch index holds a uint8 mask (an array with dims)."""
+    items = index if isinstance(index, (tuple, list)) else (index,)
+    for k in items:
+        a = k._data if isinstance(k, Tensor) else k
+        if hasattr(a, "dtype") and a.dtype == "uint8" and getattr(a, "ndim", 0) > 0:
+            return True
+    return False
 
 
 def _check_bounds(idx, shape):
     # numpy raises IndexError too, but with its own words; torch's is clearer about the dim
     d = 0
     for k in idx:
-        if k is None:
+        if k is None or k is True or k is False:
             continue
         if k is Ellipsis:
             # the Ellipsis stands for the dims no other entry takes (basic indices only here)
-            d += len(shape) - sum(1 for j in idx if j is not None and j is not Ellipsis)
+            d += len(shape) - sum(_specified(j) for j in idx)
             continue
         if isinstance(k, int) and not isinstance(k, bool):
             if d >= len(shape):
@@ -300,6 +425,11 @@ def setitem(input, index, value):
     xp = backend(input._device).xp
     shape = input._data.shape
     idx = _convert_index(index, xp, input._device, shape)
+    if (isinstance(value, (int, float)) or (isinstance(value, Tensor) and value.numel() == 1)) \
+            and _byte_mask(index):
+        # torch fills through masked_fill_ here, which refuses the deprecated uint8 mask
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
     basic = _is_basic(idx)
     if basic:
         _check_bounds(idx, shape)
