@@ -24,6 +24,7 @@ import io
 import os
 import pickle
 import secrets
+import stat
 import sys
 
 import numpy as np
@@ -157,6 +158,15 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
                         f"{sorted(pickle_load_args)}")
     opened = None
     if isinstance(f, (str, os.PathLike)):
+        try:
+            mode = os.stat(f).st_mode
+        except OSError:
+            mode = 0  # open() below gives the error
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):  # opening a FIFO would block
+            raise io.UnsupportedOperation(
+                f"lamina.load: '{os.fspath(f)}' is a {'FIFO' if stat.S_ISFIFO(mode) else 'socket'}"
+                f", which is not seekable; a checkpoint is read with random access. Copy it to "
+                f"a regular file (or read it into io.BytesIO) first.")
         try:
             opened = open(f, "rb", buffering=0)  # noqa: SIM115 - closed below
         except IsADirectoryError:
