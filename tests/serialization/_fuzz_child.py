@@ -102,7 +102,8 @@ def fuzz_zip_directory(edits, clones):
 
 # ------------------------------------------------------------------ safetensors headers
 _JUNK = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 64, 2 ** 64),
-                  st.floats(allow_nan=False), st.text(max_size=4), st.lists(st.integers(), max_size=3))
+                  st.floats(allow_nan=False), st.text(max_size=4),
+                  st.lists(st.integers(), max_size=3))
 _DTYPE = st.one_of(st.sampled_from(["F32", "F64", "I64", "U8", "BOOL", "F16", "BF16", "Q9"]),
                    _JUNK)
 _INTS = st.one_of(st.sampled_from([0, 1, 2, 3, 4, 8, 2 ** 31, 2 ** 40, 2 ** 62, 2 ** 64]),
