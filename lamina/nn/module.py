@@ -1285,7 +1285,12 @@ class Module:
         Unlike torch, everything is checked first: when any key is missing or unexpected
         (with ``strict``), any shape differs or any value is not a tensor, a RuntimeError
         lists every problem at once (with hints for a ``module.`` prefix and close key
-        names) and the module is left exactly as it was.
+        names) and the module is left exactly as it was. The copy itself is all-or-nothing
+        too: every value is moved and cast before the first write (a read-only or expanded
+        destination, or a cast that warns under ``warnings`` as errors, fails there), and a
+        failure after that (a raising ``set_extra_state``, a lazy layer that cannot allocate)
+        is rolled back. (An overriding ``_load_from_state_dict`` that writes by itself
+        instead of calling ``super()`` is outside this guarantee.)
 
         Args:
             state_dict: a mapping from dotted paths to tensors (e.g. from ``state_dict()``).

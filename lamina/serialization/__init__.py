@@ -58,8 +58,16 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = DEFAULT_PROTOCOL,
         pickle_module: accepted for torch compatibility; only Python's ``pickle`` is used.
         pickle_protocol: the pickle protocol (2, torch's default, up to 5).
 
+    Only regular files (or new paths) are replaced atomically; a character device such as
+    ``/dev/null`` is written through (as torch does) and never replaced. Temp files are
+    ``.<name>.lamina-tmp-<pid>-<random>``; those left by a killed save are removed by the next
+    save to the same path.
+
     Raises:
         FileNotFoundError: the path's directory does not exist.
+        PermissionError: the target file is read-only (for root too: a file without any write
+            permission bit, e.g. mode 0444, is never replaced).
+        OSError: the target is a FIFO, a socket or a block device.
         RuntimeError / pickle.PicklingError: ``obj`` cannot be saved (the target is untouched).
 
     Example:
