@@ -30,8 +30,9 @@ from typing import Any
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .module import DRY_RUN_KEY, Module
-from .parameter import UninitializedBuffer, UninitializedTensorMixin, _info, _replay
+from .module import DRY_RUN_KEY, TXN_KEY, Module
+from .parameter import (UninitializedBuffer, UninitializedTensorMixin, _info, _replay,
+                        _set_info, _slot_get, _slot_set)
 
 __all__ = ["LazyModuleMixin"]
 
@@ -41,6 +42,34 @@ def _pending_items(module):
     for name, t in itertools.chain(module._parameters.items(), module._buffers.items()):
         if isinstance(t, UninitializedTensorMixin):
             yield name, t
+
+
+def _lazy_snapshot(module):
+    """An undo step that makes ``module`` pending again (load_state_dict's rollback): its
+    class, attributes and pending tensors (class, placeholder, device, init records)."""
+    cls = module.__class__
+    attrs = dict(module.__dict__)
+    params = dict(module._parameters)
+    buffers = dict(module._buffers)
+    tensors = [(t, type(t), _slot_get(t), t._device, _info(t)) for _, t in
+               _pending_items(module)]
+
+    def undo():
+        for t, tcls, ph, dev, info in tensors:
+            t.__class__ = tcls
+            _slot_set(t, ph)
+            t._device = dev
+            if info is not None:
+                _set_info(t, info)
+        module.__class__ = cls
+        module._parameters.clear()
+        module._parameters.update(params)
+        module._buffers.clear()
+        module._buffers.update(buffers)
+        d = module.__dict__
+        d.clear()
+        d.update(attrs)
+    return undo
 
 
 class LazyModuleMixin:
@@ -179,6 +208,10 @@ class LazyModuleMixin:
                     continue
                 if isinstance(v, Tensor) and not isinstance(v, UninitializedTensorMixin):
                     shapes[name] = tuple(v.shape)
+            if shapes and not dry:
+                txn = local_metadata.get(TXN_KEY)
+                if txn is not None:
+                    txn.undo.append(_lazy_snapshot(self))
             if shapes:
                 if hasattr(type(self), "_lazy_infer_state"):
                     attrs, problems = self._lazy_infer_state(shapes, prefix)

@@ -35,6 +35,9 @@ _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 # local_metadata key set during load_state_dict's validation pass: an overriding
 # _load_from_state_dict or a load pre-hook must not change the module while it is set
 DRY_RUN_KEY = "lamina_validate_only"
+# local_metadata key set during load_state_dict's write pass: the _LoadTxn that collects the
+# copies (written only once every one of them is prepared) and the undo steps
+TXN_KEY = "lamina_load_txn"
 
 
 # ---------------------------------------------------------------------------- hook handles
@@ -1192,7 +1195,14 @@ class Module:
                 continue
             if dry:
                 continue
+            txn = local_metadata.get(TXN_KEY)
             try:
+                if txn is not None:  # load_state_dict: prepared now, written at the end
+                    if assign:
+                        txn.assigns.append((self, name, param, value))
+                    else:
+                        txn.copies.append((param, _prepare_copy(param, value)))
+                    continue
                 with no_grad():
                     if assign:
                         if isinstance(param, Parameter):
@@ -1211,7 +1221,11 @@ class Module:
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_key in state_dict:
                 if not dry:
-                    self.set_extra_state(state_dict[extra_key])
+                    txn = local_metadata.get(TXN_KEY)
+                    if txn is not None:
+                        txn.extras.append((self, state_dict[extra_key]))
+                    else:
+                        self.set_extra_state(state_dict[extra_key])
             elif strict:
                 missing_keys.append(extra_key)
         elif strict and extra_key in state_dict:
@@ -1227,7 +1241,7 @@ class Module:
                     elif head not in local_state:
                         unexpected_keys.append(key)
 
-    def _load_pass(self, state_dict, metadata, assign, dry):
+    def _load_pass(self, state_dict, metadata, assign, dry, txn=None):
         missing, unexpected, errors = [], [], []
 
         def load(module, local_sd, prefix=""):
@@ -1236,6 +1250,8 @@ class Module:
                 local_metadata["assign_to_params_buffers"] = assign
             if dry:
                 local_metadata[DRY_RUN_KEY] = True
+            if txn is not None:
+                local_metadata[TXN_KEY] = txn
             module._load_from_state_dict(local_sd, prefix, local_metadata, True, missing,
                                          unexpected, errors)
             for name, child in module._modules.items():
@@ -1269,7 +1285,12 @@ class Module:
         Unlike torch, everything is checked first: when any key is missing or unexpected
         (with ``strict``), any shape differs or any value is not a tensor, a RuntimeError
         lists every problem at once (with hints for a ``module.`` prefix and close key
-        names) and the module is left exactly as it was.
+        names) and the module is left exactly as it was. The copy itself is all-or-nothing
+        too: every value is moved and cast before the first write (a read-only or expanded
+        destination, or a cast that warns under ``warnings`` as errors, fails there), and a
+        failure after that (a raising ``set_extra_state``, a lazy layer that cannot allocate)
+        is rolled back. (An overriding ``_load_from_state_dict`` that writes by itself
+        instead of calling ``super()`` is outside this guarantee.)
 
         Args:
             state_dict: a mapping from dotted paths to tensors (e.g. from ``state_dict()``).
@@ -1283,6 +1304,14 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
+        if metadata is not None:
+            from ..serialization._unpickler import check_state_dict_metadata
+
+            try:
+                check_state_dict_metadata(metadata, "load_state_dict")
+            except RuntimeError as e:
+                raise RuntimeError(f"Error(s) in loading state_dict for "
+                                   f"{self.__class__.__name__}:\n\t{e}") from None
         missing, unexpected, errors = self._load_pass(state_dict, metadata, assign, dry=True)
         if strict:
             if unexpected:
@@ -1295,10 +1324,21 @@ class Module:
             hints = _key_hints(missing, unexpected) if strict else []
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self.__class__.__name__, "\n\t".join(errors + hints)))
-        missing, unexpected, errors = self._load_pass(state_dict, metadata, assign, dry=False)
-        if errors:  # only a copy that failed after validation (e.g. an exotic override)
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self.__class__.__name__, "\n\t".join(errors)))
+        # the write pass is one transaction: every copy is prepared (moved, cast, checked)
+        # before the first write, and anything that fails (a cast that overflows under
+        # warnings-as-errors, a read-only or expanded destination, a lazy layer that cannot
+        # allocate, a raising set_extra_state) leaves the module as it was
+        txn = _LoadTxn()
+        try:
+            missing, unexpected, errors = self._load_pass(state_dict, metadata, assign,
+                                                          dry=False, txn=txn)
+            if errors:  # a copy that cannot be done although validation passed
+                raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                    self.__class__.__name__, "\n\t".join(errors)))
+            txn.commit()
+        except BaseException:
+            txn.rollback()
+            raise
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
@@ -1570,6 +1610,92 @@ def _remove_from(name, *dicts_or_sets) -> None:
                 del d[name]
             else:
                 d.discard(name)
+
+
+def _prepare_copy(param: Tensor, value: Tensor):
+    """The array that ``param.copy_(value)`` would write, made now (moved to param's device,
+    cast to its dtype, shape checked) so that the write itself cannot fail."""
+    from .._device import backend
+
+    dst = param._data
+    if not dst.flags.writeable:
+        raise RuntimeError("the destination tensor is read-only (an expanded tensor or a "
+                           "read-only array); clone() it before loading into it")
+    if any(st == 0 and n > 1 for n, st in zip(dst.shape, dst.strides)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    src = value._data
+    if value._device != param._device:
+        src = backend(param._device).from_numpy(backend(value._device).to_numpy(src))
+    xp = backend(param._device).xp
+    if src.dtype != dst.dtype:
+        src = src.astype(dst.dtype)  # warns (raises under -W error) where torch's cast would
+    if tuple(src.shape) != tuple(dst.shape):
+        src = xp.broadcast_to(src, dst.shape)
+    return src
+
+
+class _LoadTxn:
+    """``load_state_dict``'s write pass as one transaction.
+
+    Copies are prepared during the pass and written by :meth:`commit`; extra states are set
+    after the copies. A lazy layer materialized by the pass registers an undo step. When
+    anything fails, :meth:`rollback` restores the module tree: lazy layers become pending
+    again, written arrays get their old values back (snapshots are taken only when an
+    extra state could still fail after the copies), set extra states are set back to what
+    ``get_extra_state`` returned before.
+    """
+
+    __slots__ = ("copies", "assigns", "extras", "undo")
+
+    def __init__(self):
+        self.copies: list = []
+        self.assigns: list = []
+        self.extras: list = []
+        self.undo: list = []
+
+    def commit(self) -> None:
+        from .._device import backend
+
+        snapshot = bool(self.extras)
+        for param, src in self.copies:
+            dst = param._data
+            if snapshot:
+                old = dst.copy()
+                self.undo.append(lambda dst=dst, old=old: dst.__setitem__(Ellipsis, old))
+            backend(param._device).xp.copyto(dst, src, casting="unsafe")
+            param._vc[0] += 1
+        with no_grad():
+            for module, name, param, value in self.assigns:
+                if isinstance(param, Parameter):
+                    # keep the Parameter object (optimizers hold it); take the data
+                    old = (param._data, param._device)
+                    self.undo.append(lambda p=param, o=old: (_osa(p, "_data", o[0]),
+                                                             _osa(p, "_device", o[1])))
+                    _set_data(param, value)
+                else:
+                    self.undo.append(lambda m=module, n=name, o=param: setattr(m, n, o))
+                    setattr(module, name, value)
+        for module, state in self.extras:
+            try:
+                before = module.get_extra_state()
+            except Exception:  # noqa: BLE001 - nothing to restore it to
+                before = _NO_STATE
+            if before is not _NO_STATE:
+                self.undo.append(lambda m=module, b=before: m.set_extra_state(b))
+            module.set_extra_state(state)
+
+    def rollback(self) -> None:
+        for fn in reversed(self.undo):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - restore as much as possible
+                pass
+        self.undo.clear()
+
+
+_NO_STATE = object()
 
 
 def _set_data(t: Tensor, new: Tensor) -> None:

@@ -770,7 +770,15 @@ def pad_widths(ndim, pad):
 
 
 def constant_pad(input, pad, value=0.0):
-    return ConstantPad.apply(input, tuple(pad_widths(input._data.ndim, pad)), value)
+    widths = pad_widths(input._data.ndim, pad)
+    shape = input._data.shape
+    for axis, (lo, hi) in enumerate(widths):
+        # torch crops first (narrow), so the cropped length itself must not go negative
+        if shape[axis] + builtins.min(lo, 0) + builtins.min(hi, 0) < 0:
+            raise RuntimeError(f"narrow(): length must be non-negative. (constant padding "
+                               f"({lo}, {hi}) crops more than the {shape[axis]} elements of "
+                               f"dimension {axis} of input {list(shape)})")
+    return ConstantPad.apply(input, tuple(widths), value)
 
 
 def contiguous(input, memory_format=None):

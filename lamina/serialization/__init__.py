@@ -24,6 +24,7 @@ import io
 import os
 import pickle
 import secrets
+import stat
 import sys
 
 import numpy as np
@@ -57,8 +58,16 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = DEFAULT_PROTOCOL,
         pickle_module: accepted for torch compatibility; only Python's ``pickle`` is used.
         pickle_protocol: the pickle protocol (2, torch's default, up to 5).
 
+    Only regular files (or new paths) are replaced atomically; a character device such as
+    ``/dev/null`` is written through (as torch does) and never replaced. Temp files are
+    ``.<name>.lamina-tmp-<pid>-<random>``; those left by a killed save are removed by the next
+    save to the same path.
+
     Raises:
         FileNotFoundError: the path's directory does not exist.
+        PermissionError: the target file is read-only (for root too: a file without any write
+            permission bit, e.g. mode 0444, is never replaced).
+        OSError: the target is a FIFO, a socket or a block device.
         RuntimeError / pickle.PicklingError: ``obj`` cannot be saved (the target is untouched).
 
     Example:
@@ -119,11 +128,12 @@ def _write_archive(sink, name, data_pkl, storages, disable_byteorder) -> None:
 
 # ---------------------------------------------------------------------------------------- load
 def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = True,
-         mmap: bool | None = None, **pickle_load_args):
+         mmap: bool | None = None, verify_crc: bool = False, **pickle_load_args):
     """Load an object saved with ``lamina.save`` or ``torch.save`` (torch is not imported).
 
     Args:
-        f: a path or a readable binary file object (seekable; other streams are buffered).
+        f: a path or a readable, seekable binary file object (a pipe or socket raises
+            ``io.UnsupportedOperation``, as in torch: read it into ``io.BytesIO`` first).
         map_location: where storages go: ``None`` (where they were saved), a device string
             or ``lamina.device`` (all storages), a dict mapping saved locations to new ones
             (``{'cuda:0': 'cpu'}``), or a callable ``fn(storage, location)`` returning a
@@ -135,6 +145,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         mmap: map the file's records into memory instead of reading them (cpu storages are
             copy-on-write views of the file: nothing is read up front, the file never
             changes). Needs a path or a real file.
+        verify_crc: check every record's CRC-32 against the zip directory (lamina only;
+            torch never does). Records under 1 MB (the pickle, small tensors) are always
+            checked; big tensor records only when this is True, because the check costs more
+            than reading them. Not done for ``mmap=True`` loads (nothing is read up front).
         encoding: how to decode Python 2 strings (torch's ``pickle_load_args``).
 
     Raises:
@@ -153,12 +167,26 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     opened = None
     if isinstance(f, (str, os.PathLike)):
         try:
+            mode = os.stat(f).st_mode
+        except OSError:
+            mode = 0  # open() below gives the error
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):  # opening a FIFO would block
+            raise io.UnsupportedOperation(
+                f"lamina.load: '{os.fspath(f)}' is a {'FIFO' if stat.S_ISFIFO(mode) else 'socket'}"
+                f", which is not seekable; a checkpoint is read with random access. Copy it to "
+                f"a regular file (or read it into io.BytesIO) first.")
+        try:
             opened = open(f, "rb", buffering=0)  # noqa: SIM115 - closed below
         except IsADirectoryError:
             raise IsADirectoryError(f"lamina.load: '{os.fspath(f)}' is a directory; expected "
                                     f"a checkpoint file") from None
         fobj = opened
         what = f"'{os.fspath(f)}'"
+        if not opened.seekable():  # a FIFO, a character device
+            opened.close()
+            raise io.UnsupportedOperation(
+                f"lamina.load: {what} is not seekable (a pipe or a device?); a checkpoint "
+                f"is read with random access. Copy it to a regular file first.")
     elif isinstance(f, (bytes, bytearray, memoryview)):
         raise TypeError("lamina.load: f must be a path or a file object; wrap bytes in "
                         "io.BytesIO(data)")
@@ -166,12 +194,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         fobj = f
         what = "the checkpoint"
         if not (getattr(f, "seekable", None) and f.seekable()):
-            fobj = io.BytesIO(f.read())
+            # as torch: never buffer a stream without bound (an endless writer would fill
+            # the memory)
+            raise io.UnsupportedOperation(
+                "lamina.load: the file object is not seekable. You can only load from a file "
+                "that is seekable. Please pre-load the data into a buffer like io.BytesIO and "
+                "try to load from it instead.")
     else:
         raise TypeError(f"lamina.load: f must be a path or a readable binary file object; got "
                         f"{type(f).__name__}")
     try:
-        return _load(fobj, what, map_location, weights_only, bool(mmap), encoding)
+        return _load(fobj, what, map_location, weights_only, bool(mmap), encoding,
+                     bool(verify_crc))
     finally:
         if opened is not None:
             opened.close()
@@ -194,7 +228,7 @@ def _sniff(fobj, what):
                           f"zip archive; first bytes {head!r})")
 
 
-def _load(fobj, what, map_location, weights_only, use_mmap, encoding):
+def _load(fobj, what, map_location, weights_only, use_mmap, encoding, verify_crc=False):
     _sniff(fobj, what)
     reader = ZipReader(fobj, what)
     if reader.has("constants.pkl") or reader.has("code/__torch__.py"):
@@ -218,7 +252,7 @@ def _load(fobj, what, map_location, weights_only, use_mmap, encoding):
                              "object with fileno())") from None
         mm_file = fobj
     data_pkl = reader.read("data.pkl")
-    ctx = _LoadContext(reader, _restorer(map_location), byteorder, mm_file)
+    ctx = _LoadContext(reader, _restorer(map_location), byteorder, mm_file, verify_crc)
     if weights_only:
         return WeightsUnpickler(data_pkl, ctx.persistent_load, encoding).load()
     return FullUnpickler(io.BytesIO(data_pkl), ctx.persistent_load, encoding=encoding).load()
@@ -227,10 +261,11 @@ def _load(fobj, what, map_location, weights_only, use_mmap, encoding):
 class _LoadContext:
     """Reads each storage once (on its first persistent id) and moves it to its device."""
 
-    __slots__ = ("reader", "restore", "byteswap", "mm_file", "mapping", "storages")
+    __slots__ = ("reader", "restore", "byteswap", "mm_file", "mapping", "storages", "verify")
 
-    def __init__(self, reader, restore, byteorder, mm_file):
+    def __init__(self, reader, restore, byteorder, mm_file, verify=False):
         self.reader = reader
+        self.verify = verify
         self.restore = restore
         self.byteswap = byteorder != sys.byteorder
         self.mm_file = mm_file
@@ -297,7 +332,7 @@ class _LoadContext:
             # saving these tensors again writes each storage's own bytes only
             return np.frombuffer(self.mapping, np.uint8, count=entry.size, offset=off)
         out = np.empty(entry.size, np.uint8)
-        self.reader.readinto(entry, out)
+        self.reader.readinto(entry, out, self.verify)
         return out
 
 

@@ -1,17 +1,22 @@
 """Atomic file replacement: write a temp file beside the target, fsync it, rename it over.
 
 A crash or an exception at any point leaves either the old file or the new one under the
-target name, never a mix; a failed save also removes its temp file. (A process killed with
-SIGKILL cannot clean up: its ``.<name>.*.tmp`` file stays, the old checkpoint is intact.)
+target name, never a mix; a failed save also removes its temp file. A process killed with
+SIGKILL cannot clean up: its ``.<name>.lamina-tmp-<pid>-<random>`` file stays (the old
+checkpoint is intact) until the next save to the same path removes it (its pid is gone).
+
+Only regular files are replaced: a character device (``/dev/null``) is written through, as
+torch does; a FIFO, socket or block device is refused, and so is a read-only file.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
+import stat
 
-__all__ = ["AtomicFile", "StreamSink", "resolve_target"]
+__all__ = ["AtomicFile", "StreamSink", "resolve_target", "target_kind", "remove_stale_temps"]
 
 _WRITEBACK_STEP = 32 << 20  # start disk write-back every 32 MB so the final fsync waits less
 
@@ -38,6 +43,14 @@ _SFR_LOADED = False
 _SYNC_FILE_RANGE_WRITE = 2
 
 
+_TMP_TAG = ".lamina-tmp-"
+
+
+def _tmp_prefix(path: str) -> str:
+    """Temp files of a save to ``path`` are ``.<name>.lamina-tmp-<pid>-<random>``."""
+    return f".{os.path.basename(path)}{_TMP_TAG}"
+
+
 def resolve_target(path, where: str = "lamina.save") -> str:
     """The real file a save to ``path`` must replace, with clear errors for bad paths."""
     p = os.fsdecode(os.fspath(path))
@@ -53,25 +66,119 @@ def resolve_target(path, where: str = "lamina.save") -> str:
     return p
 
 
+def target_kind(path: str, where: str = "lamina.save") -> str:
+    """'new' (no file yet), 'regular' (replace atomically) or 'device' (a character device
+    such as /dev/null: written through, like torch; never replaced).
+
+    Raises:
+        PermissionError: the file is read-only: not writable by this user, or (as root, who
+            may write anything) without any write permission bit, e.g. mode 0444.
+        OSError: a FIFO, a socket or a block device (refused: a save to a FIFO blocks until
+            a reader comes, and replacing a device node would destroy it).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "new"
+    mode = st.st_mode
+    if stat.S_ISCHR(mode):
+        return "device"
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if
+                stat.S_ISSOCK(mode) else "a block device" if stat.S_ISBLK(mode) else
+                "not a regular file")
+        raise OSError(errno.EINVAL, f"{where}: '{path}' is {kind}; lamina saves to regular "
+                      f"files (replaced atomically) or character devices. To stream a "
+                      f"checkpoint, pass an open binary file object instead", path)
+    if not os.access(path, os.W_OK) or not mode & 0o222:
+        # torch opens the file for writing and gets EACCES; lamina replaces the file instead
+        # of writing into it, which the directory's permissions alone would allow, so the
+        # file's own permission is checked here (root included: a 0444 file is kept)
+        raise PermissionError(errno.EACCES, f"{where}: Permission denied: '{path}' is "
+                              f"read-only (mode {stat.filemode(mode)})", path)
+    return "regular"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def remove_stale_temps(path: str) -> list:
+    """Delete temp files left beside ``path`` by saves whose process is gone (killed before
+    it could clean up). Returns the names removed. A temp whose writer pid is alive (or
+    reused by another process) is kept."""
+    d = os.path.dirname(os.path.abspath(path))
+    prefix = _tmp_prefix(path)
+    removed = []
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid_s, _, rand = name[len(prefix):].partition("-")
+        if not pid_s.isdigit() or not rand or int(pid_s) == os.getpid() or _pid_alive(
+                int(pid_s)):
+            continue
+        full = os.path.join(d, name)
+        try:
+            if stat.S_ISREG(os.lstat(full).st_mode):
+                os.unlink(full)
+                removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
 class AtomicFile:
     """A sink whose content replaces ``path`` only when :meth:`commit` succeeds.
 
     Use as ``with AtomicFile(path) as sink: sink.write(...); sink.commit()``; leaving the block
     without ``commit`` (an exception) removes the temp file and keeps the old ``path``.
+
+    Only regular files (and new paths) are replaced: a character device (``/dev/null``) is
+    written through, not replaced; FIFOs, sockets, block devices and read-only files are
+    refused (see :func:`target_kind`). The temp file is
+    ``.<name>.lamina-tmp-<pid>-<random>`` in the target's directory; those of writers that
+    were killed are removed by the next save to the same path.
     """
 
-    __slots__ = ("path", "tmp", "_f", "_fd", "_written", "_synced", "_done")
+    __slots__ = ("path", "tmp", "_f", "_fd", "_written", "_synced", "_done", "_direct")
 
     def __init__(self, path, where: str = "lamina.save"):
         self.path = resolve_target(path, where)
-        d = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp",
-                                        dir=d)
-        self._fd = fd
-        self._f = os.fdopen(fd, "wb", buffering=0)
         self._written = 0
         self._synced = 0
         self._done = False
+        self._direct = target_kind(self.path, where) == "device"
+        if self._direct:
+            self.tmp = None
+            self._f = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed in commit
+            self._fd = self._f.fileno()
+            return
+        remove_stale_temps(self.path)
+        d = os.path.dirname(os.path.abspath(self.path))
+        prefix = _tmp_prefix(self.path)
+        for _ in range(100):
+            tmp = os.path.join(d, f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                             getattr(os, "O_CLOEXEC", 0), 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, f"{where}: no free temp file name in '{d}'")
+        self.tmp = tmp
+        self._fd = fd
+        self._f = os.fdopen(fd, "wb", buffering=0)
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -91,10 +198,10 @@ class AtomicFile:
         while done < n:
             k = write(mv[done:])
             if not k:
-                raise OSError(errno.EIO, f"short write to {self.tmp}")
+                raise OSError(errno.EIO, f"short write to {self.tmp or self.path}")
             done += k
         self._written += n
-        if self._written - self._synced >= _WRITEBACK_STEP:
+        if self._written - self._synced >= _WRITEBACK_STEP and not self._direct:
             self._start_writeback()
 
     def _start_writeback(self) -> None:
@@ -108,9 +215,17 @@ class AtomicFile:
     def commit(self) -> None:
         """fsync the temp file, give it the target's permissions, rename it over the target."""
         f = self._f
+        if self._direct:  # a device: the bytes went straight to it
+            self._done = True
+            f.close()
+            return
         os.fsync(f.fileno())
         try:
-            mode = os.stat(self.path).st_mode & 0o7777
+            st = os.stat(self.path)
+            mode = st.st_mode & 0o7777
+            if not stat.S_ISREG(st.st_mode):  # became something else while we wrote
+                raise OSError(errno.EINVAL, f"lamina.save: '{self.path}' is no longer a "
+                              f"regular file; not replacing it", self.path)
         except FileNotFoundError:
             umask = os.umask(0)
             os.umask(umask)
@@ -130,10 +245,11 @@ class AtomicFile:
         try:
             self._f.close()
         finally:
-            try:
-                os.unlink(self.tmp)
-            except FileNotFoundError:
-                pass
+            if self.tmp is not None:
+                try:
+                    os.unlink(self.tmp)
+                except FileNotFoundError:
+                    pass
 
 
 def _hold(path: str):
@@ -144,11 +260,13 @@ def _hold(path: str):
     close (:func:`_release_later`).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: never wait on a FIFO swapped in after the checks
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
     try:
-        if os.fstat(fd).st_size >= (16 << 20):
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_size >= (16 << 20):
             return fd
     except OSError:
         pass

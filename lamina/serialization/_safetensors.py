@@ -16,6 +16,7 @@ import io
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -185,6 +186,19 @@ def _no_dup_pairs(pairs):
     return d
 
 
+def _valid_shape(shape, itemsize: int) -> bool:
+    """A list of at most 64 ints >= 0 whose non-zero product (in bytes) NumPy can index."""
+    if not isinstance(shape, list) or len(shape) > 64 or not all(
+            type(n) is int and n >= 0 for n in shape):
+        return False
+    span = itemsize
+    for n in shape:
+        span *= max(n, 1)  # an empty tensor's other dims still have to be representable
+        if span > sys.maxsize:
+            return False
+    return True
+
+
 def _parse_header(head_bytes: bytes, buf_len: int, what: str):
     try:
         header = json.loads(head_bytes.decode("utf-8"), object_pairs_hook=_no_dup_pairs)
@@ -201,15 +215,17 @@ def _parse_header(head_bytes: bytes, buf_len: int, what: str):
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise _bad(what, f"has a malformed entry for {name!r}: {info!r}")
         code, shape, offs = info["dtype"], info["shape"], info["data_offsets"]
+        if type(code) is not str:
+            raise _bad(what, f"has a dtype {code!r} for {name!r} that is not a string")
         if code in _UNSUPPORTED_CODES:
             raise _bad(what, f"holds {name!r} of dtype {code}, which lamina does not support; "
                              f"expected one of {sorted(_FROM_CODE)}")
         dt = _FROM_CODE.get(code)
         if dt is None:
             raise _bad(what, f"has an unknown dtype {code!r} for {name!r}")
-        if not isinstance(shape, list) or len(shape) > 64 or not all(
-                type(n) is int and n >= 0 for n in shape):
-            raise _bad(what, f"has an invalid shape {shape!r} for {name!r}")
+        if not _valid_shape(shape, dt.itemsize):
+            raise _bad(what, f"has an invalid shape {shape!r} for {name!r} (expected at most "
+                             f"64 ints >= 0 whose product fits in memory)")
         if not isinstance(offs, list) or len(offs) != 2 or not all(
                 type(o) is int for o in offs) or not 0 <= offs[0] <= offs[1]:
             raise _bad(what, f"has invalid data_offsets {offs!r} for {name!r}")
@@ -246,7 +262,8 @@ def _aliases(meta, stored: dict, what: str):
     for name, s in spec.items():
         if name in stored:
             raise _bad(what, f"alias {name!r} is also stored as a tensor")
-        if not isinstance(s, dict) or s.get("target") not in stored:
+        if not isinstance(s, dict) or type(s.get("target")) is not str or \
+                s["target"] not in stored:
             raise _bad(what, f"alias {name!r} refers to a tensor that is not stored")
     return spec
 
@@ -255,7 +272,8 @@ def _alias_view(arr, s, name, what, xp):
     off, shape, stride = s.get("offset"), s.get("shape"), s.get("stride")
     if type(off) is not int or off < 0 or not isinstance(shape, list) or not isinstance(
             stride, list) or len(shape) != len(stride) or len(shape) > 64 or not all(
-            type(v) is int and v >= 0 for v in shape + stride):
+            type(v) is int and v >= 0 for v in shape + stride) or not _valid_shape(
+            shape, arr.itemsize):
         raise _bad(what, f"alias {name!r} has an invalid view {s!r}")
     flat = arr.reshape(-1)
     last = off

@@ -21,7 +21,7 @@ from ._rebuild import SAFE_BUILTINS, torch_names, unsupported_torch_global
 from ._zipformat import CheckpointError
 
 __all__ = ["WeightsUnpickler", "FullUnpickler", "add_safe_globals", "get_safe_globals",
-           "clear_safe_globals", "safe_globals", "UnpicklingError"]
+           "clear_safe_globals", "safe_globals", "UnpicklingError", "check_state_dict_metadata"]
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -583,11 +583,30 @@ def _stack_global(self):
     self._global(module, name)
 
 
+# allowed globals that iterate their arguments: given a tensor they would unbind it into one
+# Python object per element (a stride-0 tensor of 10**8 elements from a 1 KB file), so their
+# arguments must be containers the pickle itself built (bounded by the file's size)
+_ITERATING = (set, frozenset, Counter, OrderedDict)
+_PLAIN_ARGS = (tuple, list, dict, OrderedDict, Counter, set, frozenset, str, bytes)
+
+
+def _check_iterated_args(func, args, kwargs, op):
+    if func not in _ITERATING:
+        return
+    for a in (*args, *kwargs.values()):
+        if type(a) not in _PLAIN_ARGS:
+            raise UnpicklingError(
+                f"lamina.load(weights_only=True): {op} of {func.__name__} with an argument of "
+                f"type {type(a).__module__}.{type(a).__qualname__}; only plain containers "
+                f"(tuple, list, dict, set, str, bytes) may be iterated while loading")
+
+
 def _reduce(self):
     args = self._pop()
     func = self._callable(self._pop(), "REDUCE")
     if type(args) is not tuple:
         raise UnpicklingError("lamina.load: REDUCE arguments must be a tuple")
+    _check_iterated_args(func, args, {}, "REDUCE")
     self.stack.append(func(*args))
 
 
@@ -604,6 +623,7 @@ def _new_instance(self, cls, args, kwargs, op):
     if issubclass(cls, Tensor):
         raise UnpicklingError(f"lamina.load(weights_only=True): {op} of {cls!r} is not "
                               f"allowed; tensors are rebuilt from storages")
+    _check_iterated_args(cls, args, kwargs, op)
     return cls.__new__(cls, *args, **kwargs)
 
 
@@ -641,6 +661,15 @@ def _build(self):
         if type(state) is not dict or not all(type(k) is str for k in state):
             raise UnpicklingError(f"lamina.load: BUILD of an {t.__name__} needs a dict of "
                                   f"attributes")
+        for k, v in state.items():
+            if k.startswith("__") or hasattr(t, k):
+                # e.g. an instance attribute 'keys' would hide the dict's entries from
+                # load_state_dict
+                raise UnpicklingError(f"lamina.load(weights_only=True): BUILD of an "
+                                      f"{t.__name__} may not set the attribute {k!r}: it "
+                                      f"shadows a method of the class")
+            if k == "_metadata":
+                check_state_dict_metadata(v, "lamina.load", UnpicklingError)
         inst.__dict__.update(state)
         return
     if id(t) in self._allowed_ids and t.__module__ != "builtins":
@@ -661,6 +690,24 @@ def _build(self):
         return
     raise UnpicklingError(f"lamina.load(weights_only=True): BUILD (setting the state) of a "
                           f"{t.__module__}.{t.__qualname__} is not allowed")
+
+
+def check_state_dict_metadata(meta, where: str, error=RuntimeError) -> None:
+    """A state_dict's ``_metadata``: a dict of module path -> dict of str keys, whose
+    ``version`` (when present) is an int or None; anything else raises ``error``."""
+    if not isinstance(meta, dict):
+        raise error(f"{where}: the state_dict's _metadata must be a dict of module path -> "
+                    f"dict; got {type(meta).__name__}")
+    for path, local in meta.items():
+        if type(path) is not str or not isinstance(local, dict) or not all(
+                type(k) is str for k in local):
+            raise error(f"{where}: the state_dict's _metadata maps {path!r} to "
+                        f"{type(local).__name__}; expected a module path (str) mapped to a "
+                        f"dict with str keys")
+        version = local.get("version")
+        if version is not None and type(version) is not int:
+            raise error(f"{where}: the state_dict's _metadata gives module {path!r} the "
+                        f"version {version!r}; expected an int")
 
 
 class _Passthrough(Exception):

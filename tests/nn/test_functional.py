@@ -192,3 +192,64 @@ def test_cross_entropy_via_functional_equals_module():
     x, t = lamina.randn(5, 3), lamina.tensor([0, 1, 2, 1, 0])
     assert_close(F.cross_entropy(x, t), lamina.nn.CrossEntropyLoss()(x, t))
     assert_close(F.cross_entropy(x, t), F.nll_loss(F.log_softmax(x, 1), t))
+
+
+# ---------------------------------------------------------------- issue 13: shape arithmetic
+@pytest.mark.parametrize("shape, pad", [
+    ((2,), (-3, 1)), ((2,), (1, -3)), ((2,), (-3, 3)), ((2, 3), (-4, 0)),
+    ((2, 3), (0, 0, -3, 0)), ((2, 3), (-2, -2)), ((2, 3), (0, 0, -2, -1)),
+])
+def test_constant_pad_cropping_more_than_the_input_raises_like_torch(shape, pad):
+    with pytest.raises(RuntimeError):
+        TF.pad(torch.zeros(shape), pad)
+    with pytest.raises(RuntimeError, match="length must be non-negative"):
+        F.pad(lamina.zeros(shape), pad)
+
+
+@pytest.mark.parametrize("shape, pad", [
+    ((2,), (-2, 1)), ((2,), (-1, -1)), ((2,), (-2, 0)), ((2, 3), (-1, 2, 1, -2)),
+])
+def test_constant_pad_cropping_to_empty_then_padding_matches_torch(shape, pad):
+    x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) + 1
+    want = TF.pad(torch.from_numpy(x), pad, value=7.0).numpy()
+    got = F.pad(lamina.from_numpy(x), pad, value=7.0)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_array_equal(got._data, want)
+
+
+_SHAPE_ERRORS = {
+    "reflect_crop": lambda L: L.nn.functional.pad(L.zeros(1, 1, 2), (-3, 1), mode="reflect"),
+    "replicate_crop": lambda L: L.nn.functional.pad(L.zeros(1, 1, 2), (-2, -2),
+                                                    mode="replicate"),
+    "conv1d_kernel_too_big": lambda L: L.nn.functional.conv1d(L.zeros(1, 1, 2),
+                                                              L.zeros(1, 1, 3)),
+    "conv2d_kernel_too_big": lambda L: L.nn.functional.conv2d(L.zeros(1, 1, 2, 2),
+                                                              L.zeros(1, 1, 3, 3)),
+    "conv1d_dilation": lambda L: L.nn.functional.conv1d(L.zeros(1, 1, 4), L.zeros(1, 1, 3),
+                                                        dilation=2),
+    "conv_transpose_negative_out": lambda L: L.nn.functional.conv_transpose1d(
+        L.zeros(1, 1, 1), L.zeros(1, 1, 1), padding=2),
+    "conv_stride0": lambda L: L.nn.functional.conv1d(L.zeros(1, 1, 4), L.zeros(1, 1, 2),
+                                                     stride=0),
+    "conv_negative_padding": lambda L: L.nn.functional.conv1d(L.zeros(1, 1, 4),
+                                                              L.zeros(1, 1, 2), padding=-1),
+    "max_pool_kernel_too_big": lambda L: L.nn.functional.max_pool2d(L.zeros(1, 1, 2, 2), 3),
+    "avg_pool_kernel_too_big": lambda L: L.nn.functional.avg_pool1d(L.zeros(1, 1, 2), 3),
+    "pool_padding_over_half": lambda L: L.nn.functional.max_pool1d(L.zeros(1, 1, 4), 2,
+                                                                   padding=2),
+    "pool_stride0": lambda L: L.nn.functional.max_pool1d(L.zeros(1, 1, 4), 2, stride=0),
+    "lp_pool_kernel_too_big": lambda L: L.nn.functional.lp_pool1d(L.zeros(1, 1, 2), 2, 3),
+    "unfold_kernel_too_big": lambda L: L.nn.functional.unfold(L.zeros(1, 1, 2, 2), 3),
+    "fold_output_too_small": lambda L: L.nn.functional.fold(L.zeros(1, 9, 1), (2, 2), 3),
+    "interpolate_size0": lambda L: L.nn.functional.interpolate(L.zeros(1, 1, 4), size=0),
+    "narrow_negative": lambda L: L.zeros(4).narrow(0, 2, -1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SHAPE_ERRORS))
+def test_shape_arithmetic_that_gives_no_valid_output_raises_like_torch(name):
+    fn = _SHAPE_ERRORS[name]
+    with pytest.raises(RuntimeError):
+        fn(torch)
+    with pytest.raises(RuntimeError):
+        fn(lamina)

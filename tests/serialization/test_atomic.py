@@ -26,7 +26,8 @@ def _good(tmp_path):
 
 
 def _leftovers(tmp_path):
-    return sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+    return sorted(p.name for p in tmp_path.iterdir()
+                  if p.name.endswith(".tmp") or ".lamina-tmp-" in p.name)
 
 
 def test_save_replaces_the_file(tmp_path):
@@ -147,3 +148,146 @@ def test_atomic_file_used_directly(tmp_path):
         f.write(b"never committed")
     assert target.read_bytes() == b"abc\x00\x01\x02"
     assert _leftovers(tmp_path) == []
+
+
+# ---------------------------------------------------------------- issue 13: special targets
+def _run_child(code: str, timeout: float = 60):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(lamina.__file__)))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _null_device(path) -> None:
+    """A character device like /dev/null (1, 3), made under a temp dir (never the real one)."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as e:
+        pytest.skip(f"cannot create a device node here ({e}); needs CAP_MKNOD")
+
+
+@pytest.mark.parametrize("via_link", [False, True])
+def test_character_device_is_written_through_not_replaced(tmp_path, via_link):
+    dev = tmp_path / "null"
+    _null_device(dev)
+    target = dev
+    if via_link:
+        target = tmp_path / "link"
+        target.symlink_to(dev)
+    lamina.save({"w": lamina.ones(3)}, target)
+    assert stat.S_ISCHR(os.stat(dev).st_mode), "the device node was replaced by a file"
+    assert os.stat(dev).st_rdev == os.makedev(1, 3)
+    if via_link:
+        assert target.is_symlink()
+    assert _leftovers(tmp_path) == []
+
+
+def test_save_to_a_fifo_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code = ("import lamina\n"
+            "try:\n"
+            f"    lamina.save({{'w': lamina.ones(2)}}, {str(fifo)!r})\n"
+            "except OSError as e:\n"
+            "    print('REFUSED', e)\n")
+    out = _run_child(code, timeout=60)  # a hang is a TimeoutExpired failure
+    assert "REFUSED" in out.stdout and "FIFO" in out.stdout, out.stderr[-2000:]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert _leftovers(tmp_path) == []
+
+
+def test_save_to_a_socket_is_refused(tmp_path):
+    import socket
+
+    path = tmp_path / "sock"
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.bind(str(path))
+        with pytest.raises(OSError, match="socket"):
+            lamina.save({"w": lamina.ones(2)}, path)
+    finally:
+        s.close()
+    assert stat.S_ISSOCK(os.stat(path).st_mode)
+
+
+def test_read_only_target_raises_permission_error(tmp_path):
+    # torch opens the file for writing: EACCES for a 0444 file. lamina checks the file's own
+    # permission before replacing it (root included: the kernel would let root write, but a
+    # file without any write bit is kept)
+    path, before = _good(tmp_path)
+    os.chmod(path, 0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        lamina.save({"w": lamina.zeros(2)}, path)
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert _leftovers(tmp_path) == []
+    os.chmod(path, 0o644)
+    lamina.save({"w": lamina.zeros(2)}, path)  # writable again: replaced
+
+
+def test_read_only_target_as_non_root_user():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to another user")
+    import shutil
+    import tempfile
+
+    d = tempfile.mkdtemp(prefix="lamina-ro-", dir="/tmp")  # reachable by 'nobody'
+    try:
+        os.chmod(d, 0o777)  # the directory allows the rename: only the file's mode protects it
+        path = os.path.join(d, "ckpt.pt")
+        lamina.save({"w": lamina.arange(4.0)}, path)
+        os.chmod(path, 0o644)  # writable by its owner (root) only
+        with open(path, "rb") as f:
+            before = f.read()
+        code = ("import os, secrets, stat, lamina, lamina.serialization\n"
+                "os.setgid(65534); os.setuid(65534)\n"
+                "try:\n"
+                f"    lamina.save({{'w': lamina.ones(2)}}, {path!r})\n"
+                "except PermissionError as e:\n"
+                "    print('REFUSED', e)\n")
+        out = _run_child(code)
+        assert "REFUSED" in out.stdout and "read-only" in out.stdout, \
+            out.stdout + out.stderr[-2000:]
+        with open(path, "rb") as f:
+            assert f.read() == before
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_temp_files_are_recognisable(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(os.path.basename(src))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_atomic.os, "replace", spy)
+    lamina.save({"w": lamina.ones(2)}, tmp_path / "m.pt")
+    assert len(seen) == 1
+    assert seen[0].startswith(f".m.pt.lamina-tmp-{os.getpid()}-")
+
+
+def test_stale_temp_of_a_killed_writer_is_removed_by_the_next_save(tmp_path):
+    path, _ = _good(tmp_path)
+    # a writer killed (SIGKILL) in the middle of writing: its temp stays behind
+    code = ("import os, signal, lamina\n"
+            "from lamina.serialization import _atomic\n"
+            "real = _atomic.AtomicFile.write\n"
+            "def write(self, data):\n"
+            "    real(self, data)\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "_atomic.AtomicFile.write = write\n"
+            f"lamina.save({{'w': lamina.randn(1000)}}, {str(path)!r})\n")
+    out = _run_child(code)
+    assert out.returncode == -9, out.stderr
+    stale = _leftovers(tmp_path)
+    assert len(stale) == 1 and ".lamina-tmp-" in stale[0]
+    # a temp of a live writer (this process's parent, say) and other files are kept
+    live = tmp_path / f".ckpt.pt.lamina-tmp-{os.getppid()}-abcd"
+    live.write_bytes(b"x")
+    other = tmp_path / ".other.pt.lamina-tmp-999999999-abcd"
+    other.write_bytes(b"x")
+    lamina.save({"w": lamina.ones(1)}, path)
+    assert live.exists() and other.exists()
+    assert _leftovers(tmp_path) == sorted([live.name, other.name])
+    np.testing.assert_array_equal(np.asarray(lamina.load(path)["w"]._data), [1.0])

@@ -134,7 +134,7 @@ def test_mmap_reads_no_record_up_front(tmp_path, monkeypatch):
     path = tmp_path / "m.pt"
     lamina.save({"w": lamina.randn(256, 256), "v": lamina.randn(10)}, path)
 
-    def no_reads(self, entry, out):
+    def no_reads(self, entry, out, *args):
         raise AssertionError(f"{entry.name} was read into memory")
 
     monkeypatch.setattr(_zipformat.ZipReader, "readinto", no_reads)

@@ -210,3 +210,44 @@ def test_load_onto_cuda_without_gpu_is_a_clear_error(monkeypatch):
     _reset_lamina_cuda_state()
     with pytest.raises(RuntimeError, match="lamina.cuda.is_available"):
         st.load(st.save({"a": lamina.ones(1)}), device="cuda")
+
+
+# ---------------------------------------------------------------- issue 13: hostile headers
+def _alias_file(spec) -> bytes:
+    return _file({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                  "__metadata__": {"lamina.aliases": json.dumps({"b": spec})}}, bytes(4))
+
+
+@pytest.mark.parametrize("data, match", [
+    (_file({"a": {"dtype": ["F32"], "shape": [1], "data_offsets": [0, 4]}}, bytes(4)),
+     "not a string"),
+    (_file({"a": {"dtype": {"x": 1}, "shape": [1], "data_offsets": [0, 4]}}, bytes(4)),
+     "not a string"),
+    (_file({"a": {"dtype": "F32", "shape": [0, 2 ** 62], "data_offsets": [0, 0]}}),
+     "invalid shape"),
+    (_file({"a": {"dtype": "F32", "shape": [2 ** 64], "data_offsets": [0, 0]}}),
+     "invalid shape"),
+    (_file({"a": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}}, bytes(4)),
+     "invalid shape"),
+    (_file({"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}}, bytes(4)),
+     "invalid shape"),
+    (_file({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0.0, 4]}}, bytes(4)),
+     "data_offsets"),
+    (_alias_file({"target": ["a"], "offset": 0, "shape": [1], "stride": [1]}), "not stored"),
+    (_alias_file({"target": {"a": 1}, "offset": 0, "shape": [1], "stride": [1]}), "not stored"),
+    (_alias_file({"target": "a", "offset": 0, "shape": [2 ** 40, 2 ** 40], "stride": [0, 0]}),
+     "invalid view"),
+    (_alias_file({"target": "a", "offset": -1, "shape": [1], "stride": [1]}), "invalid view"),
+    (_alias_file({"target": "a", "offset": 0, "shape": [1], "stride": ["1"]}), "invalid view"),
+])
+def test_hostile_header_fields_raise_the_checkpoint_error(data, match, tmp_path):
+    with pytest.raises(CheckpointError, match=match):
+        st.load(data)
+    (tmp_path / "bad").write_bytes(data)
+    with pytest.raises(CheckpointError, match=match):
+        st.load_file(tmp_path / "bad")
+
+
+def test_empty_tensor_with_large_other_dims_still_loads():
+    data = _file({"a": {"dtype": "F32", "shape": [0, 1 << 20], "data_offsets": [0, 0]}})
+    assert st.load(data)["a"].shape == (0, 1 << 20)

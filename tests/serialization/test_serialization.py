@@ -463,3 +463,45 @@ def test_training_checkpoints_resume_across_libraries(name, kw, tmp_path):
                                atol=1e-6)
     np.testing.assert_allclose(_np(lin2.bias), tlin.bias.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
+
+
+# ---------------------------------------------------------------- issue 13: non-seekable input
+class _EndlessStream(io.RawIOBase):
+    """A non-seekable stream that never ends (an endless writer on a pipe)."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def readinto(self, b):
+        self.reads += 1
+        if self.reads > 64:  # keep the test itself bounded where the loader is not
+            raise AssertionError("the loader kept buffering an endless stream")
+        b[:] = bytes(len(b))
+        return len(b)
+
+
+def test_non_seekable_file_object_fails_fast_like_torch():
+    s = _EndlessStream()
+    with pytest.raises(io.UnsupportedOperation, match="seekable"):
+        lamina.load(s)
+    assert s.reads == 0  # nothing was buffered
+
+
+def test_fifo_path_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code = ("import io, lamina\n"
+            "try:\n"
+            f"    lamina.load({str(fifo)!r})\n"
+            "except io.UnsupportedOperation as e:\n"
+            "    print('REFUSED', e)\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(lamina.__file__)))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)  # opening a FIFO without a writer would block forever
+    assert "REFUSED" in out.stdout and "FIFO" in out.stdout, out.stderr[-2000:]

@@ -193,3 +193,71 @@ def test_string_opcodes_and_python2_pickles():
     assert lamina.load(craft(pkl)) == ["abc", "xyz", True, 12, 1.5, "\u00e9"]
     assert lamina.load(craft(pkl), encoding="bytes")[:2] == [b"abc", b"xyz"]
     assert lamina.load(craft(b"c__builtin__\nset\n((K\x01ttR.")) == {1}
+
+
+# ---------------------------------------------------------------- issue 13: hostile files
+from .helpers import op_global, op_str, op_tensor, op_tuple, program, run_limited  # noqa: E402
+
+_ONE_FLOAT = {"data/0": bytes(4)}
+
+
+@pytest.mark.parametrize("wrapper, newobj", [
+    (("collections", "Counter"), False), (("builtins", "set"), False),
+    (("builtins", "frozenset"), False), (("builtins", "frozenset"), True),
+    (("collections", "OrderedDict"), False), (("builtins", "set"), True),
+])
+def test_iterating_globals_refuse_a_tensor_argument(wrapper, newobj):
+    # set(t) / Counter(t) / frozenset.__new__(frozenset, t) would unbind the tensor into one
+    # Python object per element: a stride-0 tensor makes that unbounded from a tiny file
+    t = op_tensor("0", 1, (1000,), (0,))
+    body = op_global(*wrapper) + op_tuple(t) + (b"\x81" if newobj else b"R")
+    with pytest.raises(pickle.UnpicklingError, match="only plain containers"):
+        lamina.load(craft(program(body), _ONE_FLOAT))
+
+
+def test_iterating_globals_still_take_plain_containers():
+    body = (op_global("collections", "Counter") + op_tuple(op_str("aab")) + b"R")
+    assert lamina.load(craft(program(body))) == {"a": 2, "b": 1}
+    body = op_global("builtins", "frozenset") + op_tuple(b"]" + op_str("x") + b"a") + b"\x81"
+    assert lamina.load(craft(program(body))) == frozenset({"x"})
+
+
+def test_huge_stride0_tensor_in_a_counter_is_refused_fast_with_bounded_memory():
+    # the issue's 1 KB file: Counter(<10**8 elements, stride 0>); under a 1 GiB address-space
+    # limit the child must answer with the refusal, not run out of memory or time
+    t = op_tensor("0", 1, (10 ** 8,), (0,))
+    data = craft(program(op_global("collections", "Counter") + op_tuple(t) + b"R"),
+                 _ONE_FLOAT).getvalue()
+    assert len(data) < 2048
+    code = (f"import io, pickle, lamina\n"
+            f"try:\n    lamina.load(io.BytesIO({data!r}))\n"
+            f"except pickle.UnpicklingError as e:\n    print('REFUSED', e)\n")
+    out = run_limited(code, mem_bytes=1 << 30, timeout=60)
+    assert "REFUSED" in out.stdout and "only plain containers" in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("attr", ["keys", "items", "__class__", "get"])
+def test_build_may_not_shadow_dict_methods(attr):
+    # BUILD of an OrderedDict with {'keys': frozenset}: load_state_dict would then see no keys
+    state = b"}" + op_str(attr) + op_global("builtins", "frozenset") + b"s"
+    body = op_global("collections", "OrderedDict") + b")R" + state + b"b"
+    with pytest.raises(pickle.UnpicklingError, match="shadows a method"):
+        lamina.load(craft(program(body)))
+
+
+@pytest.mark.parametrize("meta, match", [
+    (b"J\x05\x00\x00\x00", "must be a dict"),
+    (b"}" + op_str("bn") + b"}" + op_str("version") + op_str("x") + b"ss", "version 'x'"),
+    (b"}" + op_str("bn") + b"J\x01\x00\x00\x00s", "expected a module path"),
+])
+def test_build_validates_the_state_dict_metadata(meta, match):
+    state = b"}" + op_str("_metadata") + meta + b"s"
+    body = op_global("collections", "OrderedDict") + b")R" + state + b"b"
+    with pytest.raises(pickle.UnpicklingError, match=match):
+        lamina.load(craft(program(body)))
+
+
+def test_real_state_dict_metadata_still_loads():
+    sd = lamina.nn.BatchNorm1d(2).state_dict()
+    out = lamina.load(io.BytesIO(checkpoint_bytes(sd)))
+    assert out._metadata == {"": {"version": 2}}

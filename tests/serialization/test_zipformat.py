@@ -190,3 +190,88 @@ def test_large_records_read_in_parallel_equal_the_data(tmp_path):
     for got in (via_file, via_path, via_bytes):
         assert lamina.equal(got["a"], big) and lamina.equal(got["b"], sd["b"])
     assert _zipformat._fileno(io.BytesIO(b"")) is None
+
+
+# ---------------------------------------------------------------- issue 13: hostile files
+def _with_many_entries_pointing_at(data: bytes, record: str, copies: int) -> bytes:
+    """The archive with ``copies`` extra central-directory entries aliasing ``record``."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    info = zf.getinfo(record)
+    eocd_at = data.rfind(b"PK\x05\x06")
+    loc_at = data.rfind(b"PK\x06\x07")
+    e64_at = data.rfind(b"PK\x06\x06")
+    cd_start = e64_at - struct.unpack_from("<Q", data, e64_at + 40)[0]
+    cd = data[cd_start:e64_at]
+    # find the record's central entry and clone it under new names (same offset and size)
+    entries = []
+    q = 0
+    while q < len(cd):
+        nlen, elen, clen = struct.unpack_from("<HHH", cd, q + 28)
+        entries.append(cd[q:q + 46 + nlen + elen + clen])
+        q += 46 + nlen + elen + clen
+    target = next(e for e in entries if e[46:46 + len(record)] == record.encode())
+    assert info.file_size > 0
+    extra = []
+    for i in range(copies):
+        name = f"archive/data/x{i}".encode()
+        e = bytearray(target[:46]) + name + target[46 + len(record):]
+        struct.pack_into("<H", e, 28, len(name))
+        extra.append(bytes(e))
+    new_cd = b"".join(entries + extra)
+    n = len(entries) + copies
+    e64 = bytearray(data[e64_at:loc_at])
+    struct.pack_into("<QQQ", e64, 24, n, n, len(new_cd))
+    new_e64_at = cd_start + len(new_cd)
+    loc = bytearray(data[loc_at:eocd_at])
+    struct.pack_into("<Q", loc, 8, new_e64_at)
+    eocd = bytearray(data[eocd_at:])
+    struct.pack_into("<HHI", eocd, 8, n, n, len(new_cd))
+    return data[:cd_start] + new_cd + bytes(e64) + bytes(loc) + bytes(eocd)
+
+
+def test_overlapping_records_are_refused():
+    # many directory entries aliasing one big record: a small file, many reads of it
+    data = checkpoint_bytes({"w": lamina.zeros(1 << 16)})
+    bad = _with_many_entries_pointing_at(data, "archive/data/0", 50)
+    assert len(zipfile.ZipFile(io.BytesIO(bad)).namelist()) > 50  # a structurally valid zip
+    with pytest.raises(CheckpointError, match="overlapping records"):
+        _zipformat.ZipReader(io.BytesIO(bad))
+    with pytest.raises(CheckpointError, match="overlapping records"):
+        lamina.load(io.BytesIO(bad))
+
+
+def test_lamina_and_torch_files_have_no_overlaps(tmp_path):
+    torch.save({"a": torch.ones(3), "b": torch.zeros(0), "c": torch.arange(5)}, tmp_path / "t")
+    out = lamina.load(tmp_path / "t")
+    assert out["b"].shape == (0,) and out["c"].tolist() == [0, 1, 2, 3, 4]
+
+
+def _flip_in_record(data: bytes, record: str, at: int = 0) -> bytes:
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(record)
+    h = info.header_offset
+    nlen, elen = struct.unpack_from("<HH", data, h + 26)
+    pos = h + 30 + nlen + elen + at
+    return data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+
+
+def test_bit_flip_in_small_records_fails_the_crc_check():
+    data = checkpoint_bytes({"w": lamina.arange(6.0)})
+    bad = _flip_in_record(data, "archive/data/0", 5)
+    with pytest.raises(CheckpointError, match="CRC-32"):
+        lamina.load(io.BytesIO(bad))
+
+
+def test_big_records_are_crc_checked_only_when_asked():
+    n = _zipformat.CRC_ALWAYS_BELOW // 4 + 16
+    data = checkpoint_bytes({"w": lamina.zeros(n)})
+    bad = _flip_in_record(data, "archive/data/0", 1000)
+    assert lamina.load(io.BytesIO(bad))["w"].shape == (n,)  # torch's behaviour: no check
+    with pytest.raises(CheckpointError, match="CRC-32"):
+        lamina.load(io.BytesIO(bad), verify_crc=True)
+    assert lamina.load(io.BytesIO(data), verify_crc=True)["w"].shape == (n,)
+
+
+def test_torch_files_pass_the_crc_check(tmp_path):
+    torch.save({"w": torch.randn(300_000), "s": torch.ones(2)}, tmp_path / "t.pt")
+    out = lamina.load(tmp_path / "t.pt", verify_crc=True)
+    assert out["w"].shape == (300_000,)
