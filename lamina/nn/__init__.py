@@ -57,3 +57,6 @@ from .modules.lazy import (LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,  # no
 from . import functional, init  # noqa: E402,F401
 from . import modules  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+# --- recurrent layers (issue 14) ---
+from .modules.rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell,  # noqa: E402,F401
+                          LSTMCell, GRUCell)
