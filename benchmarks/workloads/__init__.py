@@ -41,6 +41,7 @@ ALL: tuple[str, ...] = (
     "state_dict_save",
     "state_dict_load",
     "digits_epoch",
+    "lstm_train",
 )
 
 
