@@ -60,3 +60,4 @@ from . import utils  # noqa: E402,F401
 # --- recurrent layers (issue 14) ---
 from .modules.rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell,  # noqa: E402,F401
                           LSTMCell, GRUCell)
+from .modules.rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401

@@ -47,3 +47,4 @@ from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,  # noqa:
 # --- recurrent layers (issue 14) ---
 from .rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell,  # noqa: E402,F401
                   GRUCell)
+from .rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401

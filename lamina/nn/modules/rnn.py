@@ -25,11 +25,13 @@ from ...ops.rnn import PackedToPadded, PaddedToPacked, rnn_layer
 from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
+from ..lazy import LazyModuleMixin
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 from ..utils.rnn import PackedSequence, _device_idx, _positions
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+           "LazyRNN", "LazyLSTM", "LazyGRU"]
 
 
 def _apply_permutation(tensor: Tensor, permutation: Tensor, dim: int = 1) -> Tensor:
@@ -570,3 +572,113 @@ class GRUCell(RNNCellBase):
         if not is_batched:
             ret = ret.squeeze(0)
         return ret
+
+
+# ---------------------------------------------------------------------- lazy (lamina only)
+class _LazyRNNMixin(LazyModuleMixin):
+    """A recurrent layer whose ``input_size`` is the last dimension of its first input (a
+    Tensor or a PackedSequence's data). torch has no lazy recurrent layers; these follow
+    lamina's lazy protocol: every parameter is pending until then, materializes in torch's
+    registration order and gets the plain layer's default init (so the weights equal those of
+    the plain layer built at that moment with the same seed); ``load_state_dict`` can finish
+    the layer from a checkpoint (``weight_ih_l0`` gives ``input_size``)."""
+
+    def __init__(self, hidden_size: int, *args, device=None, dtype=None, **kwargs) -> None:
+        self.__dict__["_lazy_skip_reset"] = True  # no draws for the placeholder weights
+        self.cls_to_become.__init__(self, 1, hidden_size, *args, device=device, dtype=dtype,
+                                    **kwargs)
+        del self.__dict__["_lazy_skip_reset"]
+        self.input_size = 0
+        for name in list(self._parameters):
+            setattr(self, name, UninitializedParameter(device=device, dtype=dtype))
+
+    def reset_parameters(self) -> None:
+        if self.__dict__.get("_lazy_skip_reset") or self.has_uninitialized_params():
+            return
+        super().reset_parameters()
+
+    def _expected_shapes(self, input_size: int) -> dict:
+        gates = {"LSTM": 4, "GRU": 3}.get(self.mode, 1) * self.hidden_size
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        nd = 2 if self.bidirectional else 1
+        out = {}
+        for k, names in enumerate(self._all_weights):
+            layer_in = input_size if k < nd else real_hidden * nd
+            for n in names:
+                if n.startswith("weight_ih"):
+                    out[n] = (gates, layer_in)
+                elif n.startswith("weight_hh"):
+                    out[n] = (gates, real_hidden)
+                elif n.startswith("weight_hr"):
+                    out[n] = (self.proj_size, self.hidden_size)
+                else:
+                    out[n] = (gates,)
+        return out
+
+    def initialize_parameters(self, input, hx=None) -> None:
+        """Infer ``input_size`` from the first input, materialize every weight and reset."""
+        if self.has_uninitialized_params():
+            self._lazy_build(self._lazy_infer_input(input))
+
+    def _lazy_infer_input(self, input, hx=None) -> dict:
+        data = input.data if isinstance(input, PackedSequence) else input
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{type(self).__name__}.forward(): argument 'input' must be Tensor "
+                            f"or PackedSequence, not {type(input).__name__}")
+        if data.dim() == 0:
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got 0D "
+                             f"instead")
+        return {"input_size": int(data.shape[-1])}
+
+    def _lazy_infer_state(self, shapes: dict, prefix: str):
+        w = shapes.get("weight_ih_l0")
+        if w is None or len(w) != 2:
+            return None, [f"cannot materialize {prefix or 'the module'} "
+                          f"({self._lazy_short_repr()}) from the checkpoint: "
+                          f"'{prefix}weight_ih_l0' (2-D) is needed to infer input_size"]
+        want = self._expected_shapes(w[1])
+        problems = [f"size mismatch for {prefix}{n}: copying a param with shape "
+                    f"torch.Size({list(s)}) from checkpoint, the shape in current model is "
+                    f"torch.Size({list(want[n])}) ({self._lazy_short_repr()}, not materialized "
+                    f"yet)." for n, s in shapes.items() if n in want and tuple(s) != want[n]]
+        return (None if problems else {"input_size": w[1]}), problems
+
+    def _lazy_build(self, attrs: dict) -> None:
+        self.input_size = n = attrs["input_size"]
+        for name, shape in self._expected_shapes(n).items():
+            getattr(self, name).materialize(shape)
+        self.reset_parameters()
+
+    def _lazy_short_repr(self) -> str:
+        return f"{type(self).__name__}(hidden_size={self.hidden_size})"
+
+    def _lazy_waits_for(self) -> str:
+        return "input_size: the size of the input's last dimension"
+
+
+class LazyRNN(_LazyRNNMixin, RNN):
+    """:class:`RNN` with ``input_size`` inferred at the first call (lamina only):
+    ``LazyRNN(hidden_size, num_layers=1, nonlinearity='tanh', ...)``."""
+
+    cls_to_become = RNN
+
+
+class LazyLSTM(_LazyRNNMixin, LSTM):
+    """:class:`LSTM` with ``input_size`` inferred at the first call (lamina only):
+    ``LazyLSTM(hidden_size, num_layers=1, ...)``.
+
+    Example:
+        >>> import lamina as torch
+        >>> m = torch.nn.LazyLSTM(20, 2)
+        >>> out, (h, c) = m(torch.randn(5, 3, 7))
+        >>> m
+        LSTM(7, 20, num_layers=2)
+    """
+
+    cls_to_become = LSTM
+
+
+class LazyGRU(_LazyRNNMixin, GRU):
+    """:class:`GRU` with ``input_size`` inferred at the first call (lamina only)."""
+
+    cls_to_become = GRU

@@ -303,3 +303,43 @@ def test_module_paths():
 
     assert nn.LSTM is LSTM and nn.modules.LSTM is LSTM
     assert LSTM.__module__ == "lamina.nn.modules.rnn"
+
+
+@pytest.mark.parametrize("kind,args", [("RNN", (6, 2, "relu")), ("LSTM", (6,)),
+                                       ("GRU", (6, 2, True, False, 0.0, True))])
+def test_lazy_recurrent_layers(kind, args):
+    x = lamina.randn(5, 3, 4)
+    m = getattr(nn, "Lazy" + kind)(*args)
+    assert m.input_size == 0 and m.has_uninitialized_params()
+    opt = lamina.optim.SGD(m.parameters(), lr=0.1)
+    params = list(m.parameters())
+    lamina.manual_seed(7)
+    out = m(x)
+    assert type(m) is getattr(nn, kind) and m.input_size == 4
+    assert list(m.parameters()) == params  # same objects: the optimizer keeps working
+    lamina.manual_seed(7)
+    ref = getattr(nn, kind)(4, *args)
+    assert repr(m) == repr(ref)
+    for (a, pa), (b, pb) in zip(m.named_parameters(), ref.named_parameters()):
+        assert a == b
+        np.testing.assert_array_equal(npy(pa), npy(pb))
+    assert_close(_flat(out)[0], _flat(ref(x))[0])
+    _flat(out)[0].sum().backward()
+    opt.step()
+
+
+def test_lazy_lstm_from_checkpoint_and_packed_input():
+    src = nn.LSTM(3, 5, 2, proj_size=2)
+    m = nn.LazyLSTM(5, 2, proj_size=2)
+    m.load_state_dict(src.state_dict())
+    assert type(m) is nn.LSTM and m.input_size == 3
+    x = lamina.randn(4, 2, 3)
+    assert_close(m(x)[0], src(x)[0])
+    bad = nn.LazyLSTM(6, 2, proj_size=2)
+    with pytest.raises(RuntimeError, match="size mismatch for weight_hh_l0"):
+        bad.load_state_dict(src.state_dict())
+    assert bad.has_uninitialized_params()
+    g = nn.LazyGRU(4)
+    p = nn.utils.rnn.pack_sequence([lamina.randn(3, 2), lamina.randn(1, 2)])
+    out, h = g(p)
+    assert g.input_size == 2 and tuple(out.data.shape) == (4, 4)
