@@ -45,7 +45,7 @@ def run(lib, steps, **kw):
         return loss
 
     for _ in range(steps):
-        losses.append(float(opt.step(closure)))
+        losses.append(opt.step(closure).item())
     return ps, opt, losses, calls[0]
 
 
@@ -112,7 +112,7 @@ def test_float32_and_lstm_cell_closure():
             loss.backward()
             return loss
 
-        losses.append([float(opt.step(closure)) for _ in range(2)])
+        losses.append([opt.step(closure).item() for _ in range(2)])
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
 
 

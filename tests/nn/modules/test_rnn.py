@@ -19,6 +19,8 @@ from tests.oracle_helpers import assert_close, lt, npy, tt
 
 TOL = dict(rtol=2e-4, atol=2e-5)
 
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+
 
 def make_pair(kind, *args, seed=0, dtype=None, **kw):
     torch.manual_seed(seed)
@@ -343,3 +345,32 @@ def test_lazy_lstm_from_checkpoint_and_packed_input():
     p = nn.utils.rnn.pack_sequence([lamina.randn(3, 2), lamina.randn(1, 2)])
     out, h = g(p)
     assert g.input_size == 2 and tuple(out.data.shape) == (4, 4)
+
+
+def _run_on(dev, kind, packed):
+    lamina.manual_seed(0)
+    m = getattr(nn, kind)(3, 5, 2, bidirectional=True).to(dev)
+    x = lamina.from_numpy(_x((4, 3, 3))).to(dev).requires_grad_()
+    inp = nn.utils.rnn.pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False) if packed \
+        else x
+    out, h = m(inp)
+    outs = _flat((out, h))
+    sum(o.sum() * (k + 1) for k, o in enumerate(outs)).backward()
+    res = [npy(o) for o in outs] + [npy(x.grad)] + [npy(p.grad) for p in m.parameters()]
+    assert all(o.device == lamina.device(dev) for o in outs)
+    return res
+
+
+def _same_as_cpu(dev):
+    for kind in ("RNN", "LSTM", "GRU"):
+        for packed in (False, True):
+            for a, b in zip(_run_on(dev, kind, packed), _run_on("cpu", kind, packed)):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_on_fake_cupy(fake_cupy):
+    _same_as_cpu("cuda:0")
+
+
+def test_on_device_under_test(device):
+    _same_as_cpu(str(device))
