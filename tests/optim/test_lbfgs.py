@@ -139,8 +139,6 @@ def test_state_dict_round_trip():
         return closure
 
     a = float(opt2.step(closure_for(opt2, ps2, loss_fn)))
-    tps, tloss = lp, _problem(lamina)[1]
-    del tps, tloss
     b = float(topt.step(closure_for(topt, tp, _torch_loss(tp))))
     np.testing.assert_allclose(a, b, rtol=1e-9)
     for p, q in zip(ps2, tp):

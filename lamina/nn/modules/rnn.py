@@ -236,8 +236,6 @@ class RNNBase(Module):
 
     def _forward(self, input, hx):
         lstm = self.mode == "LSTM"
-        name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(self.mode, self.mode)
-        nd = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         packed = isinstance(input, PackedSequence)
         if packed:
@@ -248,10 +246,7 @@ class RNNBase(Module):
                 hx = self._zeros_state(data, max_batch, real_hidden)
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
-            if lstm:
-                self.check_forward_args(data, hx, batch_sizes)
-            else:
-                self.check_forward_args(data, hx, batch_sizes)
+            self.check_forward_args(data, hx, batch_sizes)
             T = bs.size
             idx = _device_idx(_positions(bs, max_batch, T, False), data)
             x = PackedToPadded.apply(data, idx, T, max_batch, 0.0)
@@ -299,7 +294,6 @@ class RNNBase(Module):
             self.check_forward_args(input, hx, None)
             x = input.transpose(0, 1) if self.batch_first else input
             mask = None
-        del name, nd
         h0, c0 = (hx if lstm else (hx, None))
         y, h_n, c_n = self._run(x, h0, c0, mask)
         hidden = (h_n, c_n) if lstm else h_n
