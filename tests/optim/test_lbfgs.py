@@ -138,8 +138,8 @@ def test_state_dict_round_trip():
             return loss
         return closure
 
-    a = float(opt2.step(closure_for(opt2, ps2, loss_fn)))
-    b = float(topt.step(closure_for(topt, tp, _torch_loss(tp))))
+    a = opt2.step(closure_for(opt2, ps2, loss_fn)).item()
+    b = topt.step(closure_for(topt, tp, _torch_loss(tp))).item()
     np.testing.assert_allclose(a, b, rtol=1e-9)
     for p, q in zip(ps2, tp):
         assert_close(p, q, rtol=1e-7, atol=1e-9)
