@@ -43,6 +43,7 @@ ALL: tuple[str, ...] = (
     "digits_epoch",
     "randn_1m_f64",
     "randn_1m_f32",
+    "lstm_train",
 )
 
 

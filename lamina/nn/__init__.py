@@ -60,3 +60,7 @@ from . import utils  # noqa: E402,F401
 # --- data parallelism (issue 15) ---
 from . import parallel  # noqa: E402,F401
 from .parallel import DataParallel  # noqa: E402,F401
+# --- recurrent layers (issue 14) ---
+from .modules.rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell,  # noqa: E402,F401
+                          LSTMCell, GRUCell)
+from .modules.rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401

@@ -13,6 +13,7 @@ from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .lbfgs import LBFGS  # issue 14
 
 __all__ = [
            "SGD",
@@ -26,4 +27,5 @@ __all__ = [
            "RAdam",
            "RMSprop",
            "lr_scheduler",
+           "LBFGS",
 ]

@@ -182,6 +182,9 @@ class Optimizer:
     # names of state entries shaped like the parameter (re-created when the parameter's shape
     # changes, i.e. a lazy module materialized after the optimizer took its first step)
     _param_state_keys: tuple = ()
+    # whether per-parameter state tensors have their parameter's shape (checked on load);
+    # False for optimizers with flat global state (LBFGS)
+    _state_shaped_like_params: bool = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -354,7 +357,8 @@ class Optimizer:
             if k in id_map:
                 param = id_map[k]
                 new = cast(param, v)
-                if isinstance(new, dict) and not _is_uninitialized(param):
+                if isinstance(new, dict) and not _is_uninitialized(param) and \
+                        self._state_shaped_like_params:
                     for key, t in new.items():
                         if isinstance(t, Tensor) and t._data.ndim and \
                                 t._data.shape != param._data.shape:

@@ -21,7 +21,10 @@ def run_ranks(tmp_path, source: str, n: int, timeout: float = 60, args=(), launc
     script.write_text(textwrap.dedent(source))
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    for v in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+    # unbuffered ranks write each piece of a print() separately, so the lines of two ranks
+    # can interleave character by character in mpiexec's merged stdout; buffered, each rank's
+    # lines reach the pipe whole
+    for v in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PYTHONUNBUFFERED"):
         env.pop(v, None)
     if launcher:
         cmd = [sys.executable, "-m", "lamina.distributed.run", "--nproc-per-node", str(n),
