@@ -91,3 +91,11 @@ def detach(input):
 def clone(input, *, memory_format=None):
     return input.clone()
 
+
+
+# --- sequence ops (issue 14): torch.softmax / Tensor.softmax / Tensor.multinomial ---
+from .ops.activation import log_softmax, softmax  # noqa: E402,F401
+
+Tensor.softmax = softmax
+Tensor.log_softmax = log_softmax
+Tensor.multinomial = multinomial  # noqa: F405

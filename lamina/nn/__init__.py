@@ -57,3 +57,8 @@ from .modules.lazy import (LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,  # no
 from . import functional, init  # noqa: E402,F401
 from . import modules  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+# --- attention and transformer (issue 14) ---
+from .modules.activation import MultiheadAttention  # noqa: E402,F401
+from .modules.transformer import (Transformer, TransformerEncoder,  # noqa: E402,F401
+                                  TransformerDecoder, TransformerEncoderLayer,
+                                  TransformerDecoderLayer)

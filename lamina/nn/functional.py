@@ -356,3 +356,8 @@ from ..ops.embedding import embedding, embedding_bag  # noqa: E402,F401
 from ..ops.sampling import (fold, interpolate, pad, pixel_shuffle,  # noqa: E402,F401
                             pixel_unshuffle, unfold, upsample, upsample_bilinear,
                             upsample_nearest)
+# --- attention (issue 14) ---
+from ._functional_attention import (multi_head_attention_forward,  # noqa: E402,F401
+                                    scaled_dot_product_attention, _canonical_mask,
+                                    _none_or_dtype, _in_projection, _in_projection_packed,
+                                    _mha_shape_check)

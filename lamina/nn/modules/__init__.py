@@ -44,3 +44,8 @@ from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,  # noqa:
                    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
                    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)
+# --- attention and transformer (issue 14) ---
+from .linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
+from .activation import MultiheadAttention  # noqa: E402,F401
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: E402,F401
+                          TransformerEncoderLayer, TransformerDecoderLayer)
