@@ -84,7 +84,9 @@ class ScaledDotProductAttention(Op):
             ds *= p
             if n[3] and ctx.float_mask:
                 gm = sum_to_shape(ds, sm)
-            ds *= scale
+                ds = ds * scale  # gm may be ds itself: no in-place scaling
+            else:
+                ds *= scale
             if n[0]:
                 gq = sum_to_shape(ds @ k, sq)
             if n[1]:
