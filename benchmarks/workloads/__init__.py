@@ -41,6 +41,8 @@ ALL: tuple[str, ...] = (
     "state_dict_save",
     "state_dict_load",
     "digits_epoch",
+    "gpt_train",
+    "gpt_generate",
 )
 
 
