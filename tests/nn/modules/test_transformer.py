@@ -221,3 +221,17 @@ def test_errors():
         m(lamina.randn(3, 2, 6), lamina.randn(3, 2, 6))
     with pytest.raises(RuntimeError, match="relu/gelu"):
         lamina.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_whole_model_save_load(tmp_path):
+    lamina.manual_seed(0)
+    m = lamina.nn.Transformer(8, 2, 1, 1, 16, 0.0, activation="gelu")
+    path = tmp_path / "model.pt"
+    lamina.save(m, path)
+    m2 = lamina.load(path, weights_only=False)
+    assert type(m2) is lamina.nn.modules.transformer.Transformer
+    x = lamina.randn(3, 2, 8)
+    m.eval()
+    m2.eval()
+    with lamina.no_grad():
+        assert lamina.equal(m(x, x), m2(x, x))
