@@ -172,7 +172,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scale = 1.0 / math.sqrt(qs[-1])
     noise = None
     if dropout_p > 0.0:
-        from ..nn.functional import _noise
+        from .._rng import generator_for
 
         kb = ks[:-2] if rep == 1 else ks[:-3] + (ks[-3] * rep,)
         shape = _broadcast_shapes(qs[:-2], kb) + (L, S)
@@ -181,6 +181,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if dropout_p >= 1.0:
             noise = xp.zeros(shape, dtype=query._data.dtype)
         else:
-            noise = _noise(query, dropout_p, shape)
+            # torch's math kernel: dropout of the (fresh, contiguous) attention weights
+            noise = generator_for(dev, None)._bernoulli_shape(shape, 1.0 - dropout_p,
+                                                              query._data.dtype)
             noise /= 1.0 - dropout_p
     return ScaledDotProductAttention.apply(query, key, value, mask, noise, float(scale), rep)

@@ -101,3 +101,16 @@ def test_clip_grad_norm_many_params(norm_type):
     np.testing.assert_allclose(float(ln), float(tn), rtol=1e-5)
     for a, b in zip(lg, tg):
         np.testing.assert_allclose(npy(a), npy(b), rtol=1e-5, atol=1e-7)
+
+
+def test_dropout_of_transposed_tensor_draws_like_torch():
+    # torch draws the mask into empty_like(x), which keeps x's (transposed) memory layout;
+    # batch_first attention layers hand such tensors to their dropouts
+    for make in (lambda lib: lib.ones(3, 5).t(), lambda lib: lib.ones(2, 3, 4).permute(2, 0, 1),
+                 lambda lib: lib.ones(4, 6)[:, :3], lambda lib: lib.ones(2, 3, 4)[::2]):
+        def f(lib):
+            lib.manual_seed(8)
+            return lib.nn.functional.dropout(make(lib), 0.4)
+
+        t, m = _both(f)
+        np.testing.assert_array_equal(npy(m), npy(t))
