@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "checkpoints (.pt, .safetensors) and a loss figure.",
         epilog=f"The figure needs matplotlib: {INSTALL_HINT}")
     p.add_argument("--steps", type=_positive_int, default=None,
-                   help="training steps (300; 20 with --quick)")
+                   help="training steps (450; 20 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run of a few seconds: 20 steps, a smaller model, short samples")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (32)")
@@ -252,7 +252,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.embd, args.layers, args.block_size = min(args.embd, 32), 1, min(args.block_size,
                                                                               32)
         args.batch_size = min(args.batch_size, 16)
-    args.steps = args.steps or 300
+    args.steps = args.steps or 450
     args.sample_chars = args.sample_chars or 300
     if args.embd % args.heads:
         parser.error(f"argument --embd: {args.embd} is not a multiple of --heads {args.heads}")
