@@ -44,6 +44,8 @@ ALL: tuple[str, ...] = (
     "randn_1m_f64",
     "randn_1m_f32",
     "lstm_train",
+    "gpt_train",
+    "gpt_generate",
 )
 
 

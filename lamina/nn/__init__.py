@@ -64,3 +64,8 @@ from .parallel import DataParallel  # noqa: E402,F401
 from .modules.rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell,  # noqa: E402,F401
                           LSTMCell, GRUCell)
 from .modules.rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401
+# --- attention and transformer (issue 14) ---
+from .modules.activation import MultiheadAttention  # noqa: E402,F401
+from .modules.transformer import (Transformer, TransformerEncoder,  # noqa: E402,F401
+                                  TransformerDecoder, TransformerEncoderLayer,
+                                  TransformerDecoderLayer)

@@ -195,8 +195,30 @@ def _check_p(p) -> None:
 def _noise(input, p, shape):
     from .._rng import generator_for
 
-    return generator_for(input._device, None)._bernoulli_shape(shape, 1.0 - p,
-                                                               input._data.dtype)
+    gen = generator_for(input._device, None)
+    a = input._data
+    if shape == a.shape and a.ndim > 1 and not a.flags.c_contiguous:
+        # torch draws into empty_like(input), which keeps a dense permuted layout (a transposed
+        # tensor): the draws fill memory order, so draw in that order and permute back
+        perm = _dense_perm(a)
+        if perm is not None:
+            noise = gen._bernoulli_shape(tuple(shape[i] for i in perm), 1.0 - p, a.dtype)
+            inv = [0] * len(perm)
+            for k, i in enumerate(perm):
+                inv[i] = k
+            return noise.transpose(inv)
+    return gen._bernoulli_shape(shape, 1.0 - p, a.dtype)
+
+
+def _dense_perm(a):
+    """The axis order (outermost first) of a non-overlapping dense array, else None."""
+    perm = sorted(range(a.ndim), key=lambda i: (-a.strides[i], i))
+    step = a.itemsize
+    for i in reversed(perm):
+        if a.shape[i] != 1 and a.strides[i] != step:
+            return None
+        step *= a.shape[i]
+    return perm
 
 
 def _dropout_impl(input, p, training, inplace, shape, alpha):
@@ -357,3 +379,8 @@ from ..ops.embedding import embedding, embedding_bag  # noqa: E402,F401
 from ..ops.sampling import (fold, interpolate, pad, pixel_shuffle,  # noqa: E402,F401
                             pixel_unshuffle, unfold, upsample, upsample_bilinear,
                             upsample_nearest)
+# --- attention (issue 14) ---
+from ._functional_attention import (multi_head_attention_forward,  # noqa: E402,F401
+                                    scaled_dot_product_attention, _canonical_mask,
+                                    _none_or_dtype, _in_projection, _in_projection_packed,
+                                    _mha_shape_check)

@@ -48,3 +48,8 @@ from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,  # noqa:
 from .rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell,  # noqa: E402,F401
                   GRUCell)
 from .rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401
+# --- attention and transformer (issue 14) ---
+from .linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
+from .activation import MultiheadAttention  # noqa: E402,F401
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: E402,F401
+                          TransformerEncoderLayer, TransformerDecoderLayer)

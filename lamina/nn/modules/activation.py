@@ -22,7 +22,7 @@ __all__ = [
     "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish",
     "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "Hardshrink", "LeakyReLU", "LogSigmoid",
     "Softplus", "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax",
-    "Softmax2d", "LogSoftmax",
+    "Softmax2d", "LogSoftmax", "MultiheadAttention",
 ]
 
 
@@ -437,3 +437,142 @@ class LogSoftmax(_AlongDim):
     """log(softmax(x)) along ``dim`` (one fused, stable node)."""
 
     _fn = staticmethod(F.log_softmax)
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (torch.nn.MultiheadAttention): parameters, init order, masks and
+    outputs as torch's.
+
+    Args:
+        embed_dim, num_heads: model width and number of heads (embed_dim % num_heads == 0).
+        dropout: dropout on the attention weights (training only).
+        bias: in_proj_bias and out_proj.bias.
+        add_bias_kv: learnable bias_k / bias_v appended to the keys and values.
+        add_zero_attn: a zero key/value appended.
+        kdim, vdim: key / value widths (then q_proj_weight, k_proj_weight, v_proj_weight
+            replace in_proj_weight).
+        batch_first: (N, L, E) inputs and outputs instead of (L, N, E).
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False)`` returns ``(attn_output, attn_weights)``.
+    There is no separate inference fast path: eval mode runs the same ops (same results).
+
+    Example:
+        >>> import lamina as torch
+        >>> mha = torch.nn.MultiheadAttention(16, 4, batch_first=True)
+        >>> x = torch.randn(2, 5, 16)
+        >>> out, w = mha(x, x, x)
+        >>> out.shape, w.shape
+        (lamina.Size([2, 5, 16]), lamina.Size([2, 5, 5]))
+    """
+
+    __constants__ = ["batch_first"]
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None) -> None:
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
+                             f"embed_dim={embed_dim} and num_heads={num_heads} instead")
+        from .linear import NonDynamicallyQuantizableLinear
+
+        fk = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != self.embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        if not self._qkv_same_embed_dim:
+            self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), **fk))
+            self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), **fk))
+            self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), **fk))
+            self.register_parameter("in_proj_weight", None)
+        else:
+            self.in_proj_weight = Parameter(empty((3 * embed_dim, embed_dim), **fk))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(empty(3 * embed_dim, **fk))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **fk)
+        if add_bias_kv:
+            self.bias_k = Parameter(empty((1, 1, embed_dim), **fk))
+            self.bias_v = Parameter(empty((1, 1, embed_dim), **fk))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        from ..init import constant_, xavier_normal_, xavier_uniform_
+
+        if self._qkv_same_embed_dim:
+            xavier_uniform_(self.in_proj_weight)
+        else:
+            xavier_uniform_(self.q_proj_weight)
+            xavier_uniform_(self.k_proj_weight)
+            xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            constant_(self.in_proj_bias, 0.0)
+            constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            xavier_normal_(self.bias_v)
+
+    def __setstate__(self, state):
+        if "_qkv_same_embed_dim" not in state:
+            state["_qkv_same_embed_dim"] = True
+        super().__setstate__(state)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,
+                need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
+                is_causal: bool = False):
+        from .._functional_attention import (_canonical_mask, _none_or_dtype,
+                                             multi_head_attention_forward)
+
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"MultiheadAttention.forward(): argument '{name}' must be "
+                                f"Tensor, not {type(t).__name__}")
+        is_batched = query.dim() == 3
+        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                           _none_or_dtype(attn_mask), "attn_mask", query.dtype)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype,
+                                    check_other=False)
+        e = query.shape[-1] if query.dim() else None
+        if e != self.embed_dim:
+            raise AssertionError(f"{self._get_name()}(embed_dim={self.embed_dim}) got query of "
+                                 f"shape {tuple(query.shape)}; expected (L, N, "
+                                 f"{self.embed_dim}), (N, L, {self.embed_dim}) with "
+                                 f"batch_first=True, or unbatched (L, {self.embed_dim})")
+        if self.batch_first and is_batched:
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = (x.transpose(1, 0) for x in (query, key))
+                    value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        kw = {}
+        if not self._qkv_same_embed_dim:
+            kw = {"use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
+                  "k_proj_weight": self.k_proj_weight, "v_proj_weight": self.v_proj_weight}
+        out, w = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            average_attn_weights=average_attn_weights, is_causal=is_causal, **kw)
+        if self.batch_first and is_batched:
+            return out.transpose(1, 0), w
+        return out, w

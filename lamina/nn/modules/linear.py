@@ -19,7 +19,7 @@ from .._errors import ModuleInputError, shape_error
 from ..module import Module
 from ..parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
 # the same fused op, named after the node torch ends with when there is no bias and the input
@@ -194,3 +194,12 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name (torch's MultiheadAttention.out_proj class); saved models
+    that name ``torch.nn.modules.linear.NonDynamicallyQuantizableLinear`` load."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
