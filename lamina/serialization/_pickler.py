@@ -202,6 +202,12 @@ def _uninitialized(t) -> bool:
     return bool(getattr(t, "_is_uninitialized", False))
 
 
+def _registry_type():
+    from ..nn.module import _Registry
+
+    return _Registry
+
+
 class _Pickler(pickle._Pickler):
     """Python's pickler with torch's reductions for lamina's tensors, dtypes and devices."""
 
@@ -240,6 +246,11 @@ class _Pickler(pickle._Pickler):
                 return (_REBUILD_PARAM, (data, obj.requires_grad, OrderedDict()))
             # Buffer and other subclasses are saved as plain tensors (torch does the same)
             return self._reduce_tensor(obj)
+        if t is _registry_type():
+            # a module's _parameters / _buffers / _modules: written as the plain OrderedDict
+            # torch writes, so a whole saved model loads under weights_only with just its
+            # module classes allowed (Module.__setstate__ makes it a registry again)
+            return (OrderedDict, (), None, None, iter(obj.items()))
         return NotImplemented
 
     def _reduce_tensor(self, t: Tensor):

@@ -505,3 +505,27 @@ def test_fifo_path_is_refused_without_blocking(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=60)  # opening a FIFO without a writer would block forever
     assert "REFUSED" in out.stdout and "FIFO" in out.stdout, out.stderr[-2000:]
+
+
+def test_whole_model_loads_with_only_its_module_classes_allowed(tmp_path):
+    # the module registries are written as plain OrderedDicts (as torch writes them), so a
+    # whole saved model needs no lamina-internal global under weights_only=True
+    import lamina.nn.modules.rnn as rnn
+
+    lamina.manual_seed(0)
+    models = [lamina.nn.LSTM(3, 4, 2, bidirectional=True),
+              lamina.nn.Sequential(lamina.nn.Linear(2, 3), lamina.nn.ReLU())]
+    for m in models:
+        path = tmp_path / "whole.pt"
+        lamina.save(m, path)
+        with lamina.serialization.safe_globals(list({type(x) for x in m.modules()})):
+            m2 = lamina.load(path)
+        assert type(m2) is type(m)
+        for (k, a), (k2, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+            assert k == k2
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+        m2.load_state_dict(m.state_dict())  # the registries work again
+        assert [n for n, _ in m2.named_parameters()] == [n for n, _ in m.named_parameters()]
+    assert rnn.LSTM is lamina.nn.LSTM
+    with pytest.raises(pickle.UnpicklingError, match="lamina.nn.containers.Sequential"):
+        lamina.load(tmp_path / "whole.pt")
