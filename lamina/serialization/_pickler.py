@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -203,9 +204,9 @@ def _uninitialized(t) -> bool:
 
 
 def _registry_type():
-    from ..nn.module import _Registry
-
-    return _Registry
+    # no import here: without lamina.nn loaded there is no registry to meet
+    m = sys.modules.get("lamina.nn.module")
+    return None if m is None else m._Registry
 
 
 class _Pickler(pickle._Pickler):
