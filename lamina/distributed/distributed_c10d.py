@@ -196,7 +196,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             _prev(tp, val, tb)
             sys.stderr.write(f"lamina.distributed: rank {_r} failed with {tp.__name__}; "
                              f"aborting all ranks (MPI_Abort)\n")
-            sys.stderr.flush()
+            for f in (sys.stdout, sys.stderr):
+                try:
+                    f.flush()
+                except (OSError, ValueError):
+                    pass
+            # mpiexec forwards each rank's output asynchronously and MPI_Abort tears the job
+            # down at once: give it a moment, or the traceback above may never be shown
+            time.sleep(0.5)
             MPI.COMM_WORLD.Abort(1)
 
         sys.excepthook = hook
