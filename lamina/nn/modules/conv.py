@@ -17,23 +17,12 @@ from ...ops.sampling import pad as _pad
 from .._errors import shape_error
 from ..module import Module
 from ..parameter import Parameter
-from .utils import input_shape
+from .utils import _pair, _reverse_repeat_tuple, _single, _triple, input_shape
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
-
-
-def _ntuple(v, n):
-    if isinstance(v, (list, tuple)):
-        return tuple(v)
-    return (v,) * n
-
-
-def _reverse_repeat_tuple(t, n):
-    """(a, b) -> (b, b, a, a) for n=2: torch's F.pad order for the padding of each dim."""
-    return tuple(x for x in reversed(t) for _ in range(n))
 
 
 class _ConvNd(Module):
@@ -177,10 +166,10 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 1),
-                         _ntuple(stride, 1),
-                         padding if isinstance(padding, str) else _ntuple(padding, 1),
-                         _ntuple(dilation, 1), False, (0,), groups, bias, padding_mode,
+        super().__init__(in_channels, out_channels, _single(kernel_size),
+                         _single(stride),
+                         padding if isinstance(padding, str) else _single(padding),
+                         _single(dilation), False, (0,), groups, bias, padding_mode,
                          device, dtype)
 
 
@@ -215,10 +204,10 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 2),
-                         _ntuple(stride, 2),
-                         padding if isinstance(padding, str) else _ntuple(padding, 2),
-                         _ntuple(dilation, 2), False, (0, 0), groups, bias, padding_mode,
+        super().__init__(in_channels, out_channels, _pair(kernel_size),
+                         _pair(stride),
+                         padding if isinstance(padding, str) else _pair(padding),
+                         _pair(dilation), False, (0, 0), groups, bias, padding_mode,
                          device, dtype)
 
 
@@ -237,10 +226,10 @@ class Conv3d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 3),
-                         _ntuple(stride, 3),
-                         padding if isinstance(padding, str) else _ntuple(padding, 3),
-                         _ntuple(dilation, 3), False, (0, 0, 0), groups, bias, padding_mode,
+        super().__init__(in_channels, out_channels, _triple(kernel_size),
+                         _triple(stride),
+                         padding if isinstance(padding, str) else _triple(padding),
+                         _triple(dilation), False, (0, 0, 0), groups, bias, padding_mode,
                          device, dtype)
 
 
@@ -312,9 +301,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 1),
-                         _ntuple(stride, 1), _ntuple(padding, 1), _ntuple(dilation, 1), True,
-                         _ntuple(output_padding, 1), groups, bias, padding_mode, device, dtype)
+        super().__init__(in_channels, out_channels, _single(kernel_size),
+                         _single(stride), _single(padding), _single(dilation), True,
+                         _single(output_padding), groups, bias, padding_mode, device, dtype)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -337,9 +326,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 2),
-                         _ntuple(stride, 2), _ntuple(padding, 2), _ntuple(dilation, 2), True,
-                         _ntuple(output_padding, 2), groups, bias, padding_mode, device, dtype)
+        super().__init__(in_channels, out_channels, _pair(kernel_size),
+                         _pair(stride), _pair(padding), _pair(dilation), True,
+                         _pair(output_padding), groups, bias, padding_mode, device, dtype)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -357,6 +346,6 @@ class ConvTranspose3d(_ConvTransposeNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 3),
-                         _ntuple(stride, 3), _ntuple(padding, 3), _ntuple(dilation, 3), True,
-                         _ntuple(output_padding, 3), groups, bias, padding_mode, device, dtype)
+        super().__init__(in_channels, out_channels, _triple(kernel_size),
+                         _triple(stride), _triple(padding), _triple(dilation), True,
+                         _triple(output_padding), groups, bias, padding_mode, device, dtype)
