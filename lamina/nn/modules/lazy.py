@@ -15,13 +15,13 @@ from ... import _dtype as _D
 from ..._creation import tensor as _tensor
 from .._errors import shape_error
 from ..lazy import LazyModuleMixin
-from ..module import Module
+from ..module import Module, _size_str
 from ..parameter import UninitializedBuffer, UninitializedParameter
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _expected, _NormBase
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
-from .utils import value_shape_error
+from .utils import input_shape, value_shape_error
 
 __all__ = [
     "LazyBatchNorm1d",
@@ -41,23 +41,11 @@ __all__ = [
 ]
 
 
-def _size(shape) -> str:
-    return f"torch.Size({list(shape)})"
-
-
 def _mismatch(module, key: str, got, expected: str) -> str:
     """One line of load_state_dict's error for a checkpoint shape a lazy layer cannot take."""
-    return (f"size mismatch for {key}: copying a param with shape {_size(got)} from checkpoint, "
+    return (f"size mismatch for {key}: copying a param with shape {_size_str(got)} from checkpoint, "
             f"the shape in current model is {expected} ({module._lazy_short_repr()}, not "
             f"materialized yet).")
-
-
-def _shape_of(input, module):
-    try:
-        return input._data.shape
-    except AttributeError:
-        raise TypeError(f"{type(module).__name__}.forward(): argument 'input' must be Tensor, "
-                        f"not {type(input).__name__}") from None
 
 
 # ---------------------------------------------------------------------------- Linear
@@ -112,7 +100,7 @@ class LazyLinear(LazyModuleMixin, Linear):
             self._lazy_build(self._lazy_infer_input(input))
 
     def _lazy_infer_input(self, input) -> dict:
-        shape = _shape_of(input, self)
+        shape = input_shape(self, input)
         if not shape:
             raise shape_error(self, shape, "(*, in_features)")
         return {"in_features": shape[-1]}
@@ -124,7 +112,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         if w is not None and (len(w) != 2 or w[0] != out):
             problems.append(_mismatch(self, prefix + "weight", w, f"({out}, in_features)"))
         if b is not None and b != (out,):
-            problems.append(_mismatch(self, prefix + "bias", b, _size((out,))))
+            problems.append(_mismatch(self, prefix + "bias", b, _size_str((out,))))
         if w is None and not problems:
             problems.append(f"cannot materialize {prefix or 'the module'} "
                             f"({self._lazy_short_repr()}) from the checkpoint: "
@@ -182,7 +170,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
         return self._lazy_infer_input(input)["in_channels"]
 
     def _lazy_infer_input(self, input) -> dict:
-        shape = _shape_of(input, self)
+        shape = input_shape(self, input)
         nd = self._nd
         if len(shape) not in (nd + 1, nd + 2):
             sp = ("L", "H, W", "D, H, W")[nd - 1]
@@ -215,7 +203,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
             if not ok:
                 problems.append(_mismatch(self, prefix + "weight", w, expected))
         if b is not None and b != (out,):
-            problems.append(_mismatch(self, prefix + "bias", b, _size((out,))))
+            problems.append(_mismatch(self, prefix + "bias", b, _size_str((out,))))
         if w is None and not problems:
             problems.append(f"cannot materialize {prefix or 'the module'} "
                             f"({self._lazy_short_repr()}) from the checkpoint: "
@@ -351,7 +339,7 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             else:
                 sizes.add(shape[0])
         if len(sizes) > 1:
-            got = ", ".join(f"'{prefix}{n}' {_size(s)}" for n, s in shapes.items())
+            got = ", ".join(f"'{prefix}{n}' {_size_str(s)}" for n, s in shapes.items())
             problems.append(f"cannot materialize {prefix or 'the module'} "
                             f"({self._lazy_short_repr()}) from the checkpoint: its tensors "
                             f"disagree on num_features: {got}")
@@ -370,7 +358,7 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
 
 class _LazyBatchNorm(_LazyNormBase):
     def _lazy_infer_input(self, input) -> dict:
-        shape = _shape_of(input, self)
+        shape = input_shape(self, input)
         if len(shape) not in self._ranks:
             raise value_shape_error(self, shape, _expected("C", self._ranks))
         return {"num_features": shape[1]}
@@ -411,7 +399,7 @@ class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
 
 class _LazyInstanceNorm(_LazyNormBase):
     def _lazy_infer_input(self, input) -> dict:
-        shape = _shape_of(input, self)
+        shape = input_shape(self, input)
         nb = self._no_batch_dim
         if len(shape) not in (nb, nb + 1):
             sp = ("L", "H, W", "D, H, W")[nb - 2]
