@@ -249,6 +249,25 @@ def _typename(obj) -> str:
     return f"{module}.{qualname}"
 
 
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Reset ``.grad`` of each tensor: to None, or detached and zeroed in place (a version
+    bump, as an in-place op). The one implementation behind ``Module.zero_grad`` and
+    ``Optimizer.zero_grad``."""
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if set_to_none:
+            _osa(p, "grad", None)
+            continue
+        if g.grad_fn is not None:
+            g.detach_()
+        else:
+            _osa(g, "requires_grad", False)
+        g._data.fill(0)
+        g._vc[0] += 1
+
+
 def _size_str(shape) -> str:
     return f"torch.Size({list(shape)})"
 
@@ -911,17 +930,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter: to None (default) or to zeros in place."""
-        for p in self.parameters():
-            g = p.grad
-            if g is not None:
-                if set_to_none:
-                    _osa(p, "grad", None)
-                else:
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        _osa(g, "requires_grad", False)
-                    g.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first, recursively) and then on self."""

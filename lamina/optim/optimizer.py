@@ -27,7 +27,6 @@ __all__ = [
     "required",
 ]
 
-_osa = object.__setattr__
 
 
 class _RequiredParameter:
@@ -386,19 +385,9 @@ class Optimizer:
     # ------------------------------------------------------------------ grads and steps
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized tensors (to None by default, as PyTorch 2.x)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is not None:
-                    if set_to_none:
-                        _osa(p, "grad", None)
-                    else:
-                        if g.grad_fn is not None:
-                            g.detach_()
-                        else:
-                            _osa(g, "requires_grad", False)
-                        g._data.fill(0)
-                        g._vc[0] += 1
+        from ..nn.module import zero_grads
+
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], float] | None = None):
         """Perform a single optimization step (implemented by subclasses).
