@@ -1,55 +1,208 @@
-"""One file per layer family (torch.nn.modules' layout)."""
+"""One file per layer family (torch.nn.modules' layout). ``lamina.nn`` re-exports ``__all__``."""
 
 from __future__ import annotations
 
-# --- module system: Module, containers (issue 3) ---
-from ..module import Module  # noqa: E402,F401
-from ..containers import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: E402,F401
+# module system: Module, containers
+from ..module import Module
+from ..containers import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                           Sequential)
-# --- layers: linear, activation, dropout, loss, flatten (issue 3) ---
-from .linear import (Identity, Linear, Bilinear)  # noqa: E402,F401
-from .activation import (Threshold, ReLU, Hardtanh, ReLU6, Sigmoid, Hardsigmoid,  # noqa: E402,F401
+# layers: linear, activation, dropout, loss, flatten
+from .linear import (Identity, Linear, Bilinear)
+from .activation import (Threshold, ReLU, Hardtanh, ReLU6, Sigmoid, Hardsigmoid,
                          Tanh, SiLU, Mish, Hardswish, ELU, CELU, SELU, GLU,
                          GELU, Hardshrink, LeakyReLU, LogSigmoid, Softplus,
                          Softshrink, PReLU, Softsign, Tanhshrink, Softmin,
                          Softmax, Softmax2d, LogSoftmax)
-from .dropout import (Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout,  # noqa: E402,F401
+from .dropout import (Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout,
                       FeatureAlphaDropout)
-from .loss import (L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropyLoss,  # noqa: E402,F401
+from .loss import (L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropyLoss,
                    NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
                    CosineEmbeddingLoss, MarginRankingLoss, GaussianNLLLoss,
                    PoissonNLLLoss, SoftMarginLoss, MultiLabelSoftMarginLoss,
                    TripletMarginLoss, HingeEmbeddingLoss, MultiMarginLoss)
-from .flatten import (Flatten, Unflatten)  # noqa: E402,F401
-# --- conv, pooling, normalization, embedding, padding, upsampling (issue 6) ---
-from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,  # noqa: E402,F401
+from .flatten import (Flatten, Unflatten)
+# conv, pooling, normalization, embedding, padding, upsampling
+from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
                    ConvTranspose3d)
-from .pooling import (MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d,  # noqa: E402,F401
+from .pooling import (MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d,
                       MaxUnpool3d, AvgPool1d, AvgPool2d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d,
                       AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AdaptiveAvgPool1d,
                       AdaptiveAvgPool2d, AdaptiveAvgPool3d)
-from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d)  # noqa: E402,F401
-from .instancenorm import (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)  # noqa: E402,F401
-from .normalization import (LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm)  # noqa: E402,F401
-from .sparse import (Embedding, EmbeddingBag)  # noqa: E402,F401
-from .padding import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d,  # noqa: E402,F401
+from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d)
+from .instancenorm import (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
+from .normalization import (LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm)
+from .sparse import (Embedding, EmbeddingBag)
+from .padding import (ZeroPad1d, ZeroPad2d, ZeroPad3d, ConstantPad1d,
                       ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
                       ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
                       CircularPad1d, CircularPad2d, CircularPad3d)
-from .upsampling import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d)  # noqa: E402,F401
-from .pixelshuffle import (PixelShuffle, PixelUnshuffle)  # noqa: E402,F401
-from .fold import (Fold, Unfold)  # noqa: E402,F401
-# --- lazy modules (issue 5) ---
-from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,  # noqa: E402,F401
+from .upsampling import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d)
+from .pixelshuffle import (PixelShuffle, PixelUnshuffle)
+from .fold import (Fold, Unfold)
+# lazy modules
+from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d,
                    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
                    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)
-# --- recurrent layers (issue 14) ---
-from .rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell,  # noqa: E402,F401
+# recurrent layers
+from .rnn import (RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell,
                   GRUCell)
-from .rnn import (LazyRNN, LazyLSTM, LazyGRU)  # noqa: E402,F401
-# --- attention and transformer (issue 14) ---
-from .linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
-from .activation import MultiheadAttention  # noqa: E402,F401
-from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: E402,F401
+from .rnn import (LazyRNN, LazyLSTM, LazyGRU)
+# attention and transformer
+from .activation import MultiheadAttention
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,
                           TransformerEncoderLayer, TransformerDecoderLayer)
+
+__all__ = [
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "ParameterDict",
+    "ParameterList",
+    "Sequential",
+    "Identity",
+    "Linear",
+    "Bilinear",
+    "Threshold",
+    "ReLU",
+    "Hardtanh",
+    "ReLU6",
+    "Sigmoid",
+    "Hardsigmoid",
+    "Tanh",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "ELU",
+    "CELU",
+    "SELU",
+    "GLU",
+    "GELU",
+    "Hardshrink",
+    "LeakyReLU",
+    "LogSigmoid",
+    "Softplus",
+    "Softshrink",
+    "PReLU",
+    "Softsign",
+    "Tanhshrink",
+    "Softmin",
+    "Softmax",
+    "Softmax2d",
+    "LogSoftmax",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "L1Loss",
+    "MSELoss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "KLDivLoss",
+    "CosineEmbeddingLoss",
+    "MarginRankingLoss",
+    "GaussianNLLLoss",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "TripletMarginLoss",
+    "HingeEmbeddingLoss",
+    "MultiMarginLoss",
+    "Flatten",
+    "Unflatten",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "RMSNorm",
+    "LocalResponseNorm",
+    "Embedding",
+    "EmbeddingBag",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Fold",
+    "Unfold",
+    "LazyModuleMixin",
+    "LazyLinear",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "RNNBase",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCellBase",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "LazyRNN",
+    "LazyLSTM",
+    "LazyGRU",
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+]
