@@ -35,7 +35,6 @@ from .ops.linalg import *  # noqa: E402,F401,F403
 from .ops.reduce import *  # noqa: E402,F401,F403
 from .ops.shape import *  # noqa: E402,F401,F403
 from .ops.reduce import return_types  # noqa: E402
-from ._torch_functional import *  # noqa: E402,F401,F403
 from . import autograd, cpu, cuda, random  # noqa: E402
 from ._backends import numpy_backend as _numpy_backend  # noqa: E402
 from .random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: E402
@@ -47,7 +46,30 @@ _LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "exa
          "distributed", "special", "linalg"}
 
 
+# torch.* twins of nn.functional ops (torch.conv2d, torch.dropout, ...): their module pulls in
+# the conv/pool/norm/loss ops, so it is imported at the first use of one of these names
+_FUNCTIONAL_TWINS = frozenset({
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "cosine_similarity", "pairwise_distance", "rms_norm", "adaptive_avg_pool1d",
+    "adaptive_max_pool1d", "avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "max_pool3d", "pixel_shuffle", "pixel_unshuffle", "bilinear", "dropout",
+    "alpha_dropout", "feature_alpha_dropout", "dropout_", "alpha_dropout_",
+    "feature_alpha_dropout_", "layer_norm", "group_norm", "batch_norm",
+    "instance_norm", "embedding",
+})
+
+
+def __dir__():
+    return sorted(set(globals()) | _FUNCTIONAL_TWINS | _LAZY)
+
+
 def __getattr__(name):
+    if name in _FUNCTIONAL_TWINS:
+        from . import _torch_functional
+
+        value = getattr(_torch_functional, name)
+        globals()[name] = value  # later lookups are plain attribute hits
+        return value
     if name in _LAZY:
         import importlib
 

@@ -18,15 +18,9 @@ from .ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # 
                        max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d)
 from .ops.sampling import pixel_shuffle, pixel_unshuffle  # noqa: F401
 
-__all__ = [
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "cosine_similarity", "pairwise_distance", "rms_norm", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d", "avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
-    "max_pool3d", "pixel_shuffle", "pixel_unshuffle", "bilinear", "dropout",
-    "alpha_dropout", "feature_alpha_dropout", "dropout_", "alpha_dropout_",
-    "feature_alpha_dropout_", "layer_norm", "group_norm", "batch_norm",
-    "instance_norm", "embedding",
-]
+from . import _FUNCTIONAL_TWINS
+
+__all__ = sorted(_FUNCTIONAL_TWINS)  # the one list, in lamina/__init__.py
 
 
 def _F():

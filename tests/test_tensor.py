@@ -235,3 +235,17 @@ def test_numpy_scalar_outputs_are_arrays():
     assert isinstance(s._data, np.ndarray) and s._data.shape == ()
     s += 1  # in place on a reduction result works (it is a real 0-d array)
     assert s.item() == 4.0
+
+
+def test_functional_twins_load_on_first_use():
+    # torch.conv2d & co live in a module that pulls in the conv/pool/norm/loss ops: importing
+    # lamina does not load it, the first use of one of its names does
+    import subprocess
+    import sys
+
+    code = ("import sys, lamina; a = 'lamina._torch_functional' in sys.modules; "
+            "f = lamina.conv2d; print(a, 'lamina._torch_functional' in sys.modules, "
+            "'max_pool2d' in dir(lamina))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True", "True"]
