@@ -32,6 +32,7 @@ import sys
 import time
 
 import lamina as torch
+from lamina.examples._cli import have, positive_float, positive_int
 from lamina.examples.gpt import GPT, GPTConfig, get_batch
 
 CHECKPOINT = "charlm_gpt"
@@ -191,26 +192,6 @@ def write_figure(path: str, history, baseline: float) -> None:
 
 
 # ---------------------------------------------------------------------------- command line
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m lamina.examples.charlm`` / ``lamina-charlm``."""
     p = argparse.ArgumentParser(
@@ -219,21 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "with Python (pydoc_data.topics): samples before and after, progress, "
                     "checkpoints (.pt, .safetensors) and a loss figure.",
         epilog=f"The figure needs matplotlib: {INSTALL_HINT}")
-    p.add_argument("--steps", type=_positive_int, default=None,
+    p.add_argument("--steps", type=positive_int, default=None,
                    help="training steps (450; 20 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run of a few seconds: 20 steps, a smaller model, short samples")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (32)")
-    p.add_argument("--block-size", type=_positive_int, default=64,
+    p.add_argument("--batch-size", type=positive_int, default=32, help="batch size (32)")
+    p.add_argument("--block-size", type=positive_int, default=64,
                    help="context length in characters (64)")
-    p.add_argument("--layers", type=_positive_int, default=2, help="transformer blocks (2)")
-    p.add_argument("--heads", type=_positive_int, default=4, help="attention heads (4)")
-    p.add_argument("--embd", type=_positive_int, default=64,
+    p.add_argument("--layers", type=positive_int, default=2, help="transformer blocks (2)")
+    p.add_argument("--heads", type=positive_int, default=4, help="attention heads (4)")
+    p.add_argument("--embd", type=positive_int, default=64,
                    help="embedding width, a multiple of --heads (64)")
-    p.add_argument("--lr", type=_positive_float, default=3e-3, help="peak AdamW rate (3e-3)")
+    p.add_argument("--lr", type=positive_float, default=3e-3, help="peak AdamW rate (3e-3)")
     p.add_argument("--attention", choices=("sdpa", "explicit"), default="sdpa",
                    help="F.scaled_dot_product_attention or the explicit masked softmax (sdpa)")
-    p.add_argument("--sample-chars", type=_positive_int, default=None,
+    p.add_argument("--sample-chars", type=positive_int, default=None,
                    help="length of each sample (300; 60 with --quick)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (cpu)")
     p.add_argument("--out", default="charlm-out", metavar="DIR",
@@ -271,14 +252,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
 def _indent(text: str) -> str:
     return "\n".join("    | " + line for line in text.splitlines() or [""])
 
@@ -292,7 +265,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
         ``num_params``, ``seconds``.
     """
     t_start = time.perf_counter()
-    plot = _have("matplotlib")
+    plot = have("matplotlib")
     if not plot:
         log(f"matplotlib is not installed: the figure is skipped ({INSTALL_HINT})")
     text = load_text()

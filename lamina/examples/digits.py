@@ -40,6 +40,7 @@ import time
 from collections import OrderedDict
 
 import lamina as torch
+from lamina.examples._cli import have, positive_float, positive_int
 from lamina import nn
 
 INITS = ("kaiming", "xavier", "normal", "default")
@@ -344,26 +345,6 @@ def write_figure(path: str, history, initial, final, tied, init_kind: str) -> No
 
 
 # ---------------------------------------------------------------------------- command line
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m lamina.examples.digits`` / ``lamina-digits``."""
     p = argparse.ArgumentParser(
@@ -373,9 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "figure.",
         epilog=f"Needs scikit-learn (and matplotlib for the figure, tqdm for progress bars): "
                f"{INSTALL_HINT}")
-    p.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (10)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (64)")
-    p.add_argument("--lr", type=_positive_float, default=3e-3, help="Adam learning rate (3e-3)")
+    p.add_argument("--epochs", type=positive_int, default=10, help="training epochs (10)")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="batch size (64)")
+    p.add_argument("--lr", type=positive_float, default=3e-3, help="Adam learning rate (3e-3)")
     p.add_argument("--init", choices=INITS, default="kaiming",
                    help="weight initializer applied through model.apply before the first "
                         "forward (kaiming)")
@@ -383,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="digits-out", metavar="DIR",
                    help="directory for the checkpoints and the figure (./digits-out)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split, init and shuffle (0)")
-    p.add_argument("--nproc", type=_positive_int, default=1,
+    p.add_argument("--nproc", type=positive_int, default=1,
                    help="data-parallel ranks (1); N > 1 re-launches this program on N MPI "
                         "processes (python -m lamina.distributed.run), needs "
                         "'pip install lamina[distributed]'")
@@ -407,20 +388,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
 def use_progress_bar(log=print) -> bool:
     """Whether to draw tqdm bars: only when stderr (where tqdm draws) is a terminal and tqdm
     is installed; a terminal without tqdm gets one line saying what to install."""
     if not sys.stderr.isatty():
         return False
-    if not _have("tqdm"):
+    if not have("tqdm"):
         log(f"tqdm is not installed: plain lines instead of progress bars ({INSTALL_HINT})")
         return False
     return True
@@ -441,7 +414,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
 
     t_start = time.perf_counter()
     train_set, test_set = load_data(args.seed)  # first: fails fast without scikit-learn
-    plot = _have("matplotlib")
+    plot = have("matplotlib")
     if not plot:
         log(f"matplotlib is not installed: the figure is skipped ({INSTALL_HINT})")
     lead = _rank() == 0  # with several ranks, rank 0 alone writes the files
