@@ -467,6 +467,26 @@ class RNNCellBase(Module):
         return rnn_layer(mode, input.unsqueeze(0), h, c, self.weight_ih, self.weight_hh,
                          self.bias_ih, self.bias_hh, None)
 
+    def _one_state_step(self, mode: str, input: Tensor, hx: Tensor | None) -> Tensor:
+        """RNNCell's and GRUCell's forward: one hidden state, batched or unbatched."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             f"instead")
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {hx.dim()}D "
+                             f"instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            hx = zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
+        elif not is_batched:
+            hx = hx.unsqueeze(0)
+        self._check_cell(input, hx)
+        ret = self._step(mode, input, hx)[1]
+        return ret if is_batched else ret.squeeze(0)
+
 
 class RNNCell(RNNCellBase):
     """One Elman step: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
@@ -480,30 +500,13 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        if input.dim() not in (1, 2):
-            raise ValueError(f"RNNCell: Expected input to be 1D or 2D, got {input.dim()}D "
-                             f"instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D "
-                             f"instead")
-        is_batched = input.dim() == 2
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
-        else:
-            hx = hx.unsqueeze(0) if not is_batched else hx
         if self.nonlinearity == "tanh":
             mode = "RNN_TANH"
         elif self.nonlinearity == "relu":
             mode = "RNN_RELU"
         else:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_cell(input, hx)
-        ret = self._step(mode, input, hx)[1]
-        if not is_batched:
-            ret = ret.squeeze(0)
-        return ret
+        return self._one_state_step(mode, input, hx)
 
 
 class LSTMCell(RNNCellBase):
@@ -548,24 +551,7 @@ class GRUCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        if input.dim() not in (1, 2):
-            raise ValueError(f"GRUCell: Expected input to be 1D or 2D, got {input.dim()}D "
-                             f"instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D "
-                             f"instead")
-        is_batched = input.dim() == 2
-        if not is_batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            hx = zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
-        else:
-            hx = hx.unsqueeze(0) if not is_batched else hx
-        self._check_cell(input, hx)
-        ret = self._step("GRU", input, hx)[1]
-        if not is_batched:
-            ret = ret.squeeze(0)
-        return ret
+        return self._one_state_step("GRU", input, hx)
 
 
 # ---------------------------------------------------------------------- lazy (lamina only)
