@@ -364,11 +364,6 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 # ---------------------------------------------------------------------- random
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}
-
-
 def _gen(dev, generator):
     from ._rng import generator_for
 
@@ -382,7 +377,7 @@ def _rand_common(size, dtype, device, requires_grad, generator, draw, name="rand
     if np.dtype(npd).kind != "f":
         kernel = "check_uniform_bounds" if name == "rand" else "normal_kernel_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{_SCALAR_NAMES[np.dtype(npd).name]}'")
+                                  f"'{D.scalar_name(np.dtype(npd))}'")
     arr = draw(_gen(dev, generator), shape, npd)
     return _finish_dev(arr, dev, requires_grad)
 

@@ -6,12 +6,28 @@ import numpy as np
 
 
 class dtype:
-    """A tensor element type, printed as ``lamina.float32`` (torch prints ``torch.float32``)."""
+    """A tensor element type, printed as ``lamina.float32`` (torch prints ``torch.float32``).
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat")
+    Each dtype carries every spelling of itself that lamina needs, so no module keeps its own
+    table keyed by dtype names:
 
-    def __init__(self, name: str, npdtype, cat: int):
+    * ``name``: torch's (and NumPy's) name, ``"float32"``;
+    * ``scalar_name``: torch's C++ ScalarType, ``"Float"`` (error texts; ``FloatTensor`` and
+      ``FloatStorage`` are it plus a suffix, see ``tensor_type`` / ``storage_type``);
+    * ``c_name``: the C++ type torch's kernels print, ``"float"``, ``"c10::Half"``;
+    * ``short_name``: torch's short alias where it has one (``"half"``, ``"long"``), else
+      ``name``.
+    """
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat",
+                 "scalar_name", "c_name", "short_name")
+
+    def __init__(self, name: str, npdtype, cat: int, scalar_name: str, c_name: str,
+                 short_name: str | None = None):
         self.name = name
+        self.scalar_name = scalar_name
+        self.c_name = c_name
+        self.short_name = short_name or name
         self.np = np.dtype(npdtype)
         # promotion category: 0 bool, 1 integer, 2 floating
         self._cat = cat
@@ -23,6 +39,16 @@ class dtype:
     def __repr__(self) -> str:
         return f"lamina.{self.name}"
 
+    @property
+    def tensor_type(self) -> str:
+        """torch's legacy tensor type name, ``"FloatTensor"``."""
+        return self.scalar_name + "Tensor"
+
+    @property
+    def storage_type(self) -> str:
+        """torch's legacy typed-storage name, ``"FloatStorage"`` (what torch.save writes)."""
+        return self.scalar_name + "Storage"
+
     def __reduce__(self):
         return (_by_name, (self.name,))
 
@@ -30,15 +56,16 @@ class dtype:
         raise RuntimeError("complex dtypes are not supported by lamina")
 
 
-bool = dtype("bool", np.bool_, 0)  # noqa: A001 - torch.bool
-uint8 = dtype("uint8", np.uint8, 1)
-int8 = dtype("int8", np.int8, 1)
-int16 = dtype("int16", np.int16, 1)
-int32 = dtype("int32", np.int32, 1)
-int64 = dtype("int64", np.int64, 1)
-float16 = dtype("float16", np.float16, 2)
-float32 = dtype("float32", np.float32, 2)
-float64 = dtype("float64", np.float64, 2)
+# the one table of dtype names: name, NumPy type, category, ScalarType, C++ type, short alias
+bool = dtype("bool", np.bool_, 0, "Bool", "bool")  # noqa: A001 - torch.bool
+uint8 = dtype("uint8", np.uint8, 1, "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, 1, "Char", "signed char")
+int16 = dtype("int16", np.int16, 1, "Short", "short int", "short")
+int32 = dtype("int32", np.int32, 1, "Int", "int", "int")
+int64 = dtype("int64", np.int64, 1, "Long", "long int", "long")
+float16 = dtype("float16", np.float16, 2, "Half", "c10::Half", "half")
+float32 = dtype("float32", np.float32, 2, "Float", "float", "float")
+float64 = dtype("float64", np.float64, 2, "Double", "double", "double")
 
 # torch's aliases
 half = float16
@@ -57,8 +84,11 @@ class _UnsupportedDtype(dtype):
 
     __slots__ = ("_why",)
 
-    def __init__(self, name: str, itemsize: int, why: str):
+    def __init__(self, name: str, itemsize: int, why: str, scalar_name: str):
         self.name = name
+        self.scalar_name = scalar_name
+        self.c_name = "c10::" + scalar_name
+        self.short_name = name
         self._cat = 2
         self.is_floating_point = True
         self.is_complex = False
@@ -76,13 +106,18 @@ bfloat16 = _UnsupportedDtype(
     "lamina.bfloat16 is not supported: NumPy, which holds lamina's tensors, has no bfloat16 "
     "type, so lamina cannot create a bfloat16 tensor or cast to one; use lamina.float16 or "
     "lamina.float32 (lamina.bfloat16 exists so that dtype checks and "
-    "lamina.cuda.is_bf16_supported() work)")
+    "lamina.cuda.is_bf16_supported() work)", "BFloat16")
 
 _NAMES = {d.name: d for d in ALL}
-_NAMES.update(half=half, float=float32, double=float64, short=int16, int=int32, long=int64,
-              bfloat16=bfloat16)
+_NAMES.update({d.short_name: d for d in ALL})  # torch's aliases: half, float, double, ...
+_NAMES["bfloat16"] = bfloat16
 _FROM_NP = {d.np: d for d in ALL}
 _FROM_NP_TYPE = {d.np.type: d for d in ALL}
+
+
+def scalar_name(npdtype) -> str:
+    """torch's ScalarType name ("Float", "Long") of a NumPy dtype, as its error texts spell it."""
+    return _FROM_NP[npdtype].scalar_name
 
 
 def _by_name(name: str) -> dtype:

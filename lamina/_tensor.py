@@ -626,17 +626,14 @@ def _wrap_dim(dim, ndim):
     return dim + ndim if dim < 0 else dim
 
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 _LEGACY_TYPES = {}
-for _k, _v in _TYPE_NAMES.items():
-    _LEGACY_TYPES["torch." + _v] = D._NAMES[_k]
-    _LEGACY_TYPES["lamina." + _v] = D._NAMES[_k]
+for _d in D.ALL:
+    _LEGACY_TYPES["torch." + _d.tensor_type] = _d
+    _LEGACY_TYPES["lamina." + _d.tensor_type] = _d
 
 
 def _type_str(arr, dev=None) -> str:
-    name = _TYPE_NAMES[_FROM_NP[arr.dtype].name]
+    name = _FROM_NP[arr.dtype].tensor_type
     if dev is not None and dev.type == "cuda":
         return "torch.cuda." + name
     return "torch." + name

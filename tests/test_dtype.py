@@ -28,6 +28,23 @@ def test_dtype_attributes(name):
     assert lamina.ones(1, dtype=d).dtype is d
 
 
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_names_are_torchs(name):
+    # each dtype carries its spellings (the one table); torch's objects say what they must be
+    d, t = getattr(lamina, name), getattr(torch, name)
+    assert lamina.zeros(1, dtype=d).type() == torch.zeros(1, dtype=t).type() \
+        == "torch." + d.tensor_type
+    assert getattr(torch, d.storage_type).dtype is t
+    assert getattr(torch, d.short_name) is t and getattr(lamina, d.short_name) is d
+    assert d.scalar_name + "Tensor" == d.tensor_type
+    if name != "bool":  # torch's mm names the C++ type when dtypes differ
+        other = torch.float64 if t is not torch.float64 else torch.float32
+        with pytest.raises(RuntimeError) as e:
+            torch.mm(torch.ones(1, 1, dtype=t), torch.ones(1, 1, dtype=other))
+        assert f"{d.c_name} != " in str(e.value)
+
+
 @pytest.mark.parametrize("alias,name", list(ALIASES.items()))
 def test_aliases(alias, name):
     assert getattr(lamina, alias) is getattr(lamina, name)

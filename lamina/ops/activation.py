@@ -14,16 +14,11 @@ from ._op import Op, sum_to_shape
 from .elementwise import Cast, Relu
 from .inplace import inplace_of
 
-_TORCH_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-               "float64": "Double"}
-
-
 def _need_float(x: Tensor, kernel: str) -> None:
     """torch's dtype error for float-only kernels (``"GeluKernelImpl" not implemented ...``)."""
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"\"{kernel}\" not implemented for "
-                           f"'{_TORCH_TYPE[D._FROM_NP[x._data.dtype].name]}'")
+                           f"'{D.scalar_name(x._data.dtype)}'")
 
 
 # ---------------------------------------------------------------------- numerics helpers
@@ -558,7 +553,7 @@ def prelu(input, weight):
     """torch.prelu: ``weight`` has one element or one per channel (dim 1 of input)."""
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
-                           f"{_TORCH_TYPE[input.dtype.name]} and {_TORCH_TYPE[weight.dtype.name]}")
+                           f"{input.dtype.scalar_name} and {weight.dtype.scalar_name}")
     nd = input._data.ndim
     wn = weight._data.size
     if wn != 1:

@@ -566,14 +566,9 @@ def _check_float(name, t):
                                   f"'{_scalar_name(t)}'")
 
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}
-
-
 def _scalar_name(t) -> str:
     """torch's C++ name of a tensor's dtype ('Float', 'Long'), used in its error texts."""
-    return _SCALAR_NAMES[t._data.dtype.name]
+    return _FROM_NP[t._data.dtype].scalar_name
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):

@@ -62,16 +62,8 @@ _ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
 def _check_cast(src, dst):
     """torch refuses an in-place result of a higher category (float into an int tensor)."""
     if _ORDER[src.kind] > _ORDER[dst.kind]:
-        raise RuntimeError(f"result type {_cap(src)} can't be cast to the desired output type "
-                           f"{_cap(dst)}")
-
-
-_CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-        "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _cap(npdtype) -> str:
-    return _CAP[npdtype.name]
+        raise RuntimeError(f"result type {D.scalar_name(src)} can't be cast to the desired output type "
+                           f"{D.scalar_name(dst)}")
 
 
 def write_out(out, result, name):
@@ -266,7 +258,7 @@ def _arith(fn, ufunc, name):
             ok = o.dtype.kind if hasattr(o, "dtype") else ("f" if isinstance(o, float) else "i")
             if ok == "f" or ufunc == "true_divide":
                 raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                                   f"{_cap(d.dtype)}")
+                                   f"{D.scalar_name(d.dtype)}")
             if k == "b" and ok != "b":
                 raise RuntimeError("result type Long can't be cast to the desired output type "
                                    "Bool")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _dtype as D
 from .._tensor import Tensor
 from ._op import Op, sum_to_shape
 
@@ -144,12 +145,6 @@ class LinearView(Linear):
     node_name = "ViewBackward0"
 
 
-_SCALAR = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-           "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
-_SCALAR_T = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _dims_str(shape):
     return "x".join(map(str, shape))
 
@@ -176,7 +171,7 @@ def matmul(input, other):
                                f"{a.shape[0]} and {b.shape[0]} elements respectively")
         if da != db:
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                               f"{_SCALAR_T[da.name]} and {_SCALAR_T[db.name]}")
+                               f"{D.scalar_name(da)} and {D.scalar_name(db)}")
         return Dot.apply(input, other)
     if nb == 1:
         if a.shape[-1] != b.shape[0]:
@@ -188,8 +183,8 @@ def matmul(input, other):
                                f"({rows}x{a.shape[-1]} and {b.shape[0]}x1)")
         if da != db:
             raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
-                               f"{_SCALAR_T[db.name]}, {_SCALAR_T[da.name]}, and "
-                               f"{_SCALAR_T[db.name]}")
+                               f"{D.scalar_name(db)}, {D.scalar_name(da)}, and "
+                               f"{D.scalar_name(db)}")
         return (Mv if na == 2 else BatchedMatMul).apply(input, other)
     k = b.shape[-2]
     if a.shape[-1] != k:
@@ -200,7 +195,7 @@ def matmul(input, other):
                            f"{k}x{b.shape[-1]})")
     if da != db:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_SCALAR[da.name]} != {_SCALAR[db.name]}")
+                           f"{D._FROM_NP[da].c_name} != {D._FROM_NP[db].c_name}")
     if na > 2 or nb > 2:
         _check_batch(a.shape[:-2], b.shape[:-2])
         return BatchedMatMul.apply(input, other)
@@ -240,8 +235,8 @@ def bmm(input, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
     if input._data.dtype != mat2._data.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR_T[input._data.dtype.name]} but found "
-                           f"{_SCALAR_T[mat2._data.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {D.scalar_name(input._data.dtype)} but found "
+                           f"{D.scalar_name(mat2._data.dtype)}")
     return Bmm.apply(input, mat2)
 
 
@@ -308,7 +303,7 @@ def linear(input, weight, bias=None):
                            f"got weight {tuple(w.shape)} and input {tuple(x.shape)}")
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[w.dtype.name]}")
+                           f"{D.scalar_name(x.dtype)} and {D.scalar_name(w.dtype)}")
     if x.ndim != 2:
         return LinearView.apply(input, weight, bias)
     if bias is None:

@@ -15,7 +15,7 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
-from .activation import _TORCH_TYPE, Softplus, _sigmoid, logsigmoid
+from .activation import Softplus, _sigmoid, logsigmoid
 from .elementwise import _prep
 
 _NONE, _MEAN, _SUM = 0, 1, 2
@@ -412,7 +412,7 @@ def _check_class_target(input, target, weight, name):
     if t.dtype.kind not in "iu" or t.dtype.itemsize not in (1, 8) or \
             (t.dtype.itemsize == 1 and t.dtype.kind == "i"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_TORCH_TYPE[D._FROM_NP[t.dtype].name]}")
+                           f"{D.scalar_name(t.dtype)}")
     if nd != 1 and x.shape[0] != (t.shape[0] if t.ndim else None):
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                          f"({t.shape[0] if t.ndim else 1}).")
@@ -435,8 +435,8 @@ def _check_weight(input, weight, c):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {_TORCH_TYPE[input.dtype.name]} but found "
-                           f"{_TORCH_TYPE[weight.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
+                           f"{weight.dtype.scalar_name}")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -449,12 +449,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     x, t = input._data, target._data
     if x.dtype.kind != "f":
         raise RuntimeError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
-                           f"'{_TORCH_TYPE[input.dtype.name]}'")
+                           f"'{input.dtype.scalar_name}'")
     ls = float(label_smoothing)
     if x.shape == t.shape:
         if t.dtype.kind != "f":
             raise RuntimeError(f"Expected floating point type for target with class "
-                               f"probabilities, got {_TORCH_TYPE[target.dtype.name]}")
+                               f"probabilities, got {target.dtype.scalar_name}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if not 0.0 <= ls <= 1.0:
@@ -462,8 +462,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if weight is not None:
             _check_weight(input, weight, x.shape[1] if x.ndim > 1 else x.shape[0])
         if t.dtype != x.dtype:
-            raise RuntimeError(f"expected scalar type {_TORCH_TYPE[input.dtype.name]} but found "
-                               f"{_TORCH_TYPE[target.dtype.name]}")
+            raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
+                               f"{target.dtype.scalar_name}")
         op = CrossEntropyProbMean if red == _MEAN else CrossEntropyProb
         return op.apply(input, target, weight, red, ls)
     _check_class_target(input, target, weight, "cross_entropy")

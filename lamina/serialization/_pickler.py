@@ -25,14 +25,7 @@ from .. import _dtype as D
 from .._device import device as _device_cls
 from .._tensor import Size, Tensor, _make
 
-__all__ = ["pickle_with_storages", "STORAGE_NAMES"]
-
-# lamina dtype name -> torch's legacy typed-storage class name (what torch writes in pids)
-STORAGE_NAMES = {
-    "float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-    "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
-    "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
-}
+__all__ = ["pickle_with_storages"]
 
 
 class _TorchGlobal:
@@ -58,7 +51,8 @@ _REBUILD_PARAM_STATE = _TorchGlobal("torch._utils", "_rebuild_parameter_with_sta
 _TORCH_SIZE = _TorchGlobal("torch", "Size")
 _TORCH_DEVICE = _TorchGlobal("torch", "device")
 _TORCH_DTYPES = {d.name: _TorchGlobal("torch", d.name) for d in D.ALL}
-_STORAGE_TYPES = {k: _TorchGlobal("torch", v) for k, v in STORAGE_NAMES.items()}
+# NumPy dtype -> torch's legacy typed-storage class (what torch writes in pids)
+_STORAGE_TYPES = {d.np: _TorchGlobal("torch", d.storage_type) for d in D.ALL}
 
 
 class _StorageRef:
@@ -74,7 +68,7 @@ class _StorageRef:
         self.dtype = dtype
         self.location = location
         self.device = device
-        self.pid = ("storage", _STORAGE_TYPES[D._FROM_NP[dtype].name], key, location,
+        self.pid = ("storage", _STORAGE_TYPES[dtype], key, location,
                     nbytes // dtype.itemsize)
 
     def payload(self):

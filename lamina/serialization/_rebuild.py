@@ -344,9 +344,7 @@ def _size(*args):
 
 
 _STORAGE_DTYPES = {
-    "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
-    "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
-    "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool",
+    **{d.storage_type: d.name for d in D.ALL},  # FloatStorage: float32, ...
     "UntypedStorage": "uint8",
     "BFloat16Storage": None, "ComplexFloatStorage": None, "ComplexDoubleStorage": None,
     "QUInt8Storage": None, "QInt8Storage": None, "QInt32Storage": None,
@@ -385,8 +383,7 @@ def _build_torch_names() -> dict:
     }
     for d in D.ALL:
         t[("torch", d.name)] = d
-    for alias in ("half", "float", "double", "short", "int", "long"):
-        t[("torch", alias)] = D._NAMES[alias]
+        t[("torch", d.short_name)] = d  # torch.half, torch.long, ...
     for name in _UNSUPPORTED_DTYPES:
         t[("torch", name)] = UnsupportedDtype(name)
     for name, dt in _STORAGE_DTYPES.items():

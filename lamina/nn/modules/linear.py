@@ -9,7 +9,7 @@ from ..._creation import empty
 from ..._tensor import Tensor
 from ..._tensor import _make
 from ...autograd.grad_mode import STATE
-from ...ops.linalg import _SCALAR_T
+from ... import _dtype as _D
 from ...ops.linalg import Linear as _Addmm
 from ...ops.linalg import LinearNoBias as _Mm
 from ...ops.linalg import LinearView as _LinearView
@@ -116,7 +116,7 @@ class Linear(Module):
             raise shape_error(self, s, f"(*, {self.in_features})")
         if x.dtype is not wd.dtype and x.dtype != wd.dtype:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                               f"{_SCALAR_T[x.dtype.name]} and {_SCALAR_T[wd.dtype.name]}")
+                               f"{_D.scalar_name(x.dtype)} and {_D.scalar_name(wd.dtype)}")
         b = self.bias
         if not STATE.enabled or not (input._rg or w._rg or (b is not None and b._rg)):
             # nothing to record (no_grad, inference, frozen layers): the math without a node;
