@@ -14,26 +14,16 @@ from ._tensor import Size, Tensor
 from ._formatting import set_printoptions
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .ops import activation as _act
-from .ops import elementwise as _ew
-from .ops import index as _ix
-from .ops import inplace as _ip
-from .ops import linalg as _la
-from .ops import reduce as _rd
-from .ops import shape as _sh
-from . import _creation
-from ._tensor import _install_methods
+# the op modules whose ops torch has as torch.X / Tensor.X: importing one declares its ops
+# (ops/_registry.py), and install() binds every declared name once
+from . import _creation  # noqa: F401
+from .ops import activation as _act, arithmetic as _ar, compare as _cmp  # noqa: F401
+from .ops import index as _ix, inplace as _ip, linalg as _la, reduce as _rd  # noqa: F401
+from .ops import select as _sel, shape as _sh, unary as _un  # noqa: F401
+from .ops._registry import install as _install
 
-_install_methods(_ew, _rd, _la, _sh, _ix, _ip, _act, _creation)
+_install(Tensor, globals())
 
-from ._creation import *  # noqa: E402,F401,F403
-from .ops.activation import *  # noqa: E402,F401,F403
-from .ops.elementwise import *  # noqa: E402,F401,F403
-from .ops.index import *  # noqa: E402,F401,F403
-from .ops.inplace import *  # noqa: E402,F401,F403
-from .ops.linalg import *  # noqa: E402,F401,F403
-from .ops.reduce import *  # noqa: E402,F401,F403
-from .ops.shape import *  # noqa: E402,F401,F403
 from .ops.reduce import return_types  # noqa: E402
 from . import autograd, cpu, cuda, random  # noqa: E402
 from ._backends import numpy_backend as _numpy_backend  # noqa: E402

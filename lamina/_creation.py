@@ -13,6 +13,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import CPU, backend, to_device
 from ._tensor import Tensor, _make
+from .ops._registry import register
 
 _osa = object.__setattr__
 
@@ -613,26 +614,13 @@ def _typed_tensor_class(name, dt):
     return _Meta(name, (), {"dtype": dt})
 
 
-FloatTensor = _typed_tensor_class("FloatTensor", D.float32)
-DoubleTensor = _typed_tensor_class("DoubleTensor", D.float64)
-HalfTensor = _typed_tensor_class("HalfTensor", D.float16)
-LongTensor = _typed_tensor_class("LongTensor", D.int64)
-IntTensor = _typed_tensor_class("IntTensor", D.int32)
-ShortTensor = _typed_tensor_class("ShortTensor", D.int16)
-CharTensor = _typed_tensor_class("CharTensor", D.int8)
-ByteTensor = _typed_tensor_class("ByteTensor", D.uint8)
-BoolTensor = _typed_tensor_class("BoolTensor", D.bool)
-
-
-# Tensor.bernoulli / Tensor.multinomial: the same draws as the torch.* functions
-TENSOR_METHODS = {"bernoulli": bernoulli, "multinomial": multinomial}
-
-FUNCTIONS = [
-    "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
-    "zeros_like", "ones_like", "empty_like", "full_like", "eye", "arange", "range", "linspace",
-    "logspace", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
-    "randperm", "normal", "bernoulli", "multinomial", "poisson", "FloatTensor", "DoubleTensor",
-    "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
-    "BoolTensor",
-]
-__all__ = list(FUNCTIONS)
+# the public names of this module (ops/_registry.py): torch.X; bernoulli and multinomial are
+# Tensor methods too (the same draws)
+for _fn in (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like,
+            ones_like, empty_like, full_like, eye, arange, range, linspace, logspace, rand, randn,
+            rand_like, randn_like, randint, randint_like, randperm, normal, poisson):
+    register(_fn, method=False)
+register(bernoulli)
+register(multinomial)
+for _d in D.ALL:  # torch.FloatTensor & co, named by the dtype table
+    register(_typed_tensor_class(_d.tensor_type, _d), method=False)

@@ -667,12 +667,12 @@ def _parse_to(args, kwargs):
 def _to(t: Tensor, dev, dt, copy: bool) -> Tensor:
     """Tensor.to: returns self when nothing changes (and copy is False), like torch."""
     if dev is not None and dev is not t._device and dev != t._device:
-        from .ops.elementwise import ToDevice
+        from .ops.cast import ToDevice
 
         t = ToDevice.apply(t, dev)
         copy = False
     if dt is not None and dt.np != t._data.dtype:
-        from .ops.elementwise import Cast
+        from .ops.cast import Cast
 
         return Cast.apply(t, dt.np)
     if copy:
@@ -694,9 +694,3 @@ def _engine():
         _ENGINE.append(engine)
     return _ENGINE[0]
 
-
-def _install_methods(*modules):
-    """Bind each ops module's TENSOR_METHODS onto Tensor (one definition per op)."""
-    for m in modules:
-        for name, fn in m.TENSOR_METHODS.items():
-            setattr(Tensor, name, fn)

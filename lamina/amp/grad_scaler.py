@@ -98,7 +98,7 @@ class GradScaler:
         them held an inf or NaN (checked before the multiply, as torch's kernel)."""
         from .. import _dtype
         from ..autograd.grad_mode import no_grad
-        from ..ops.elementwise import isfinite
+        from ..ops.compare import isfinite
 
         found = {}
         with no_grad():

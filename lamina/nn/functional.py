@@ -1,30 +1,27 @@
-"""lamina.nn.functional: thin wrappers that check arguments and call lamina/ops."""
+"""lamina.nn.functional: thin wrappers that check arguments and call lamina/ops.
+
+The ops torch has here unchanged are declared in their op module (``functional=True``, see
+``lamina/ops/_registry.py``) and bound below; this file holds the ones whose F signature
+differs (``inplace=``, implicit softmax dims, dropout's draws).
+"""
 
 from __future__ import annotations
 
-from ..ops.elementwise import relu as _relu_op  # noqa: F401
+import math as _math
+import warnings as _warnings
 
-# --- activations, linear, dropout, losses (issue 3: layers) ---
-import math as _math  # noqa: E402
-import warnings as _warnings  # noqa: E402
+from .. import _dtype as _D
+from .._tensor import Tensor as _Tensor
+from .._tensor import _make as _mk
+from ..ops import activation as _act
+from ..ops import conv as _conv, embedding as _emb, loss as _loss  # noqa: F401 - declare F ops
+from ..ops import norm as _norm, pool as _pool, sampling as _smp  # noqa: F401 - declare F ops
+from ..ops._registry import FUNCTIONAL as _FUNCTIONAL
+from ..ops.arithmetic import Add as _Add
+from ..ops.arithmetic import Mul as _Mul
+from ..ops.unary import Relu as _Relu
 
-from .. import _dtype as _D  # noqa: E402
-from .._tensor import Tensor as _Tensor  # noqa: E402
-from .._tensor import _make as _mk  # noqa: E402
-from ..ops import activation as _act  # noqa: E402
-from ..ops.elementwise import Add as _Add  # noqa: E402
-from ..ops.elementwise import Mul as _Mul  # noqa: E402
-from ..ops.elementwise import Relu as _Relu  # noqa: E402
-from ..ops.elementwise import sigmoid, tanh  # noqa: E402,F401
-from ..ops.linalg import linear  # noqa: E402,F401
-from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
-                        cosine_embedding_loss, cosine_similarity, cross_entropy,
-                        gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss,
-                        margin_ranking_loss, mse_loss, multi_margin_loss,
-                        multilabel_soft_margin_loss, nll_loss, normalize, pairwise_distance,
-                        poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
-from ..ops.activation import (celu_, elu_, gelu, hardshrink, hardtanh_,  # noqa: E402,F401
-                              leaky_relu_, logsigmoid, prelu, selu_, softshrink, threshold_)
+globals().update(_FUNCTIONAL)  # F.conv2d, F.cross_entropy, F.gelu, ... (defs below win)
 
 
 def relu(input: _Tensor, inplace: bool = False) -> _Tensor:
@@ -363,23 +360,6 @@ def one_hot(input: _Tensor, num_classes: int = -1) -> _Tensor:
     return _mk(out, tensor._device)
 
 
-# --- conv, pooling, normalization, embedding, padding, interpolate, unfold/fold (issue 6) ---
-from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: E402,F401
-                        conv_transpose2d, conv_transpose3d)
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: E402,F401
-                        adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,
-                        adaptive_max_pool2d, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
-                        adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
-                        lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices,
-                        max_pool2d, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
-                        max_unpool1d, max_unpool2d, max_unpool3d)
-from ..ops.norm import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: E402,F401
-                        local_response_norm, rms_norm)
-from ..ops.embedding import embedding, embedding_bag  # noqa: E402,F401
-from ..ops.sampling import (fold, interpolate, pad, pixel_shuffle,  # noqa: E402,F401
-                            pixel_unshuffle, unfold, upsample, upsample_bilinear,
-                            upsample_nearest)
-# --- attention (issue 14) ---
 from ._functional_attention import (multi_head_attention_forward,  # noqa: E402,F401
                                     scaled_dot_product_attention, _canonical_mask,
                                     _none_or_dtype, _in_projection, _in_projection_packed,

@@ -124,7 +124,7 @@ def _no_grad_trunc_normal_(tensor: Tensor, mean: float, std: float, a: float, b:
             cast = tensor._data.dtype.type
             lo, hi = float(cast(a)), float(cast(b))
             from .._creation import empty_like
-            from ..ops.elementwise import where
+            from ..ops.select import where
 
             result = tensor.normal_(mean, std, generator=generator)
             while True:
@@ -148,7 +148,7 @@ def _trunc_normal_rejection(tensor, mean, std, a, b, generator):
     """torch's sampler for a window holding at most 30% of the mass: candidates from U(a, b),
     accepted when log(u) < the normal's log-density relative to its peak in [a, b]."""
     from .._creation import empty_like
-    from ..ops.elementwise import where
+    from ..ops.select import where
 
     mode = max(a, min(mean, b))
     log_peak = -0.5 * ((mode - mean) / std) ** 2

@@ -11,7 +11,9 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
-from .elementwise import Cast, Relu
+from ._registry import register
+from .cast import Cast
+from .unary import Relu
 from .inplace import inplace_of
 
 def _need_float(x: Tensor, kernel: str) -> None:
@@ -604,12 +606,14 @@ def _log_softmax_method(self, dim, dtype=None):
     return log_softmax(self, dim, dtype)
 
 
-# Tensor methods and torch.* functions that torch has for these ops (lamina/__init__.py
-# installs TENSOR_METHODS and re-exports FUNCTIONS).
-TENSOR_METHODS = {
-    "softmax": _softmax_method, "log_softmax": _log_softmax_method, "erf": erf, "erf_": erf_,
-    "hardshrink": hardshrink, "prelu": prelu,
-}
-FUNCTIONS = ["softmax", "log_softmax", "erf", "erf_", "selu", "selu_", "celu", "celu_",
-             "prelu", "threshold", "threshold_", "hardshrink"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py); the nn.functional forms (inplace=,
+# implicit softmax dims) are in lamina/nn/functional.py
+register(softmax, method=_softmax_method)
+register(log_softmax, method=_log_softmax_method)
+for _fn in (erf, erf_, hardshrink, prelu):  # torch.X and Tensor.X
+    register(_fn)
+for _fn in (selu, selu_, celu, celu_, threshold, threshold_):  # torch.X only
+    register(_fn, method=False)
+for _fn in (gelu, logsigmoid, softshrink, hardshrink, prelu, elu_, celu_, selu_, leaky_relu_,
+            hardtanh_, threshold_):  # nn.functional.X (the rest: nn/functional.py)
+    register(_fn, function=False, method=False, functional=True)

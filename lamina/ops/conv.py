@@ -28,6 +28,7 @@ import threading
 
 from .._tensor import Tensor
 from ._op import Op
+from ._registry import register
 
 COLS_BUDGET = 256 * 2**20
 """Bytes a column matrix may take before the batch is split into chunks."""
@@ -789,6 +790,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                               output_padding, groups, dilation)
 
 
-FUNCTIONS = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-             "conv_transpose3d"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): nn.functional.X (their torch.X
+# twins are lamina/__init__.py's _FUNCTIONAL_TWINS, loaded at first use)
+for _fn in (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d):
+    register(_fn, function=False, method=False, functional=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
 from ._op import Op
+from ._registry import register
 
 
 def rows_add(xp, target, idx, vals):
@@ -292,5 +293,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     return out
 
 
-FUNCTIONS = ["embedding", "embedding_bag", "embedding_renorm_"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): nn.functional.X
+for _fn in (embedding, embedding_bag):
+    register(_fn, function=False, method=False, functional=True)

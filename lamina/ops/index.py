@@ -7,6 +7,7 @@ from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.grad_mode import STATE
 from ._op import Op, as_view
+from ._registry import register
 
 
 def _is_basic(idx) -> bool:
@@ -895,7 +896,7 @@ def triu(input, diagonal=0):
 
 
 def _tri(input, diagonal, lower):
-    from .elementwise import where
+    from .select import where
 
     xp = backend(input._device).xp
     n, m = input._data.shape[-2:]
@@ -944,15 +945,11 @@ def trace(input):
     return diagonal(input).sum()
 
 
-TENSOR_METHODS = {
-    "__getitem__": getitem, "__setitem__": setitem, "clone": clone, "gather": gather,
-    "scatter": scatter, "scatter_add": scatter_add, "scatter_reduce": scatter_reduce,
-    "index_select": index_select, "take": take, "take_along_dim": take_along_dim,
-    "masked_fill": masked_fill, "masked_select": masked_select, "nonzero": nonzero,
-    "argwhere": argwhere, "sort": sort, "argsort": argsort, "topk": topk,
-    "kthvalue": kthvalue, "unique": unique, "index_add": index_add, "tril": tril,
-    "triu": triu, "diagonal": diagonal, "diag": diag, "trace": trace,
-}
-
-FUNCTIONS = [k for k in TENSOR_METHODS if not k.startswith("__")]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): torch.X and Tensor.X
+register(getitem, "__getitem__", function=False)
+register(setitem, "__setitem__", function=False)
+for _fn in (clone, gather, index_select, take, take_along_dim, masked_select, nonzero, argwhere,
+            sort, argsort, topk, kthvalue, unique, diagonal, diag, trace):
+    register(_fn)
+for _fn in (scatter, scatter_add, scatter_reduce, masked_fill, index_add, tril, triu):
+    register(_fn, inplace=True)

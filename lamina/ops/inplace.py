@@ -19,6 +19,7 @@ from .._device import backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
 from ._op import Op, sum_to_shape
+from ._registry import register
 
 _osa = object.__setattr__
 
@@ -131,7 +132,7 @@ def _compute(t, compute):
     shadow = _make(t._data.copy(), t._device, t.requires_grad, t.grad_fn, t._out)
     res = compute(shadow)
     if res._data.dtype != t._data.dtype:
-        from .elementwise import Cast
+        from .cast import Cast
 
         _check_cast(res._data.dtype, t._data.dtype)
         res = Cast.apply(res, t._data.dtype)
@@ -228,7 +229,9 @@ def inplace_of(fn, name):
 
 
 # ---------------------------------------------------------------------- arithmetic fast paths
-def _arith(fn, ufunc, name):
+def arith_inplace(fn, ufunc, name):
+    """``add_`` / ``sub_`` / ``mul_`` / ``div_``: without anything to record, NumPy's ``ufunc``
+    writes into the tensor's memory (``out=``); otherwise ``inplace_of(fn)``."""
     slow = inplace_of(fn, name)
     sig = inspect.signature(fn)
     has_alpha = "alpha" in sig.parameters
@@ -299,63 +302,6 @@ def _check_copy_shape(src, dst):
     if len(src) > len(dst):
         raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape "
                            f"{list(src)}")
-
-
-def _build():
-    from . import elementwise as E
-    from . import index as I
-
-    m = {
-        "add_": _arith(E.add, "add", "add_"),
-        "sub_": _arith(E.sub, "subtract", "sub_"),
-        "mul_": _arith(E.mul, "multiply", "mul_"),
-        "div_": _arith(E.div, "true_divide", "div_"),
-    }
-    m["subtract_"] = m["sub_"]
-    m["multiply_"] = m["mul_"]
-    m["divide_"] = m["div_"]
-    m["true_divide_"] = m["div_"]
-    for n in ("__iadd__", "__isub__", "__imul__", "__itruediv__"):
-        m[n] = m[{"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
-                  "__itruediv__": "div_"}[n]]
-    for n in ("pow", "neg", "abs", "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt",
-              "rsqrt", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sign",
-              "floor", "ceil", "trunc", "round", "frac", "square", "clamp", "clamp_min",
-              "clamp_max", "lerp", "addcmul", "addcdiv", "remainder", "fmod", "floor_divide",
-              "maximum", "minimum", "nan_to_num", "logical_not", "logical_and", "logical_or"):
-        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
-    for n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh"):
-        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
-    for a, n in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"),
-                 ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_")):
-        m[a] = m[n]
-    m["clip_"] = m["clamp_"]
-    m["negative_"] = m["neg_"]
-    m["absolute_"] = m["abs_"]
-    m["__ipow__"] = m["pow_"]
-    m["__ifloordiv__"] = m["floor_divide_"]
-    m["__imod__"] = m["remainder_"]
-    m["__iand__"] = inplace_of(E.bitwise_and, "__iand__")
-    m["__ior__"] = inplace_of(E.bitwise_or, "__ior__")
-    m["__ixor__"] = inplace_of(E.bitwise_xor, "__ixor__")
-    for n in ("masked_fill", "scatter", "scatter_add", "scatter_reduce", "index_add", "tril",
-              "triu"):
-        m[n + "_"] = inplace_of(getattr(I, n), n + "_")
-    # the rest of torch's in-place spellings of ops defined elsewhere (one definition each)
-    from . import linalg as L
-    from . import reduce as R
-
-    for n in ("eq", "ne", "lt", "le", "gt", "ge", "logical_xor", "bitwise_and", "bitwise_or",
-              "bitwise_xor", "bitwise_not", "float_power"):
-        m[n + "_"] = inplace_of(getattr(E, n), n + "_")
-    for alias, n in (("less_", "lt_"), ("less_equal_", "le_"), ("greater_", "gt_"),
-                     ("greater_equal_", "ge_"), ("not_equal_", "ne_"), ("fix_", "trunc_")):
-        m[alias] = m[n]
-    for n in ("cumsum", "cumprod"):
-        m[n + "_"] = inplace_of(getattr(R, n), n + "_")
-    for n in ("addmm", "baddbmm"):
-        m[n + "_"] = inplace_of(getattr(L, n), n + "_")
-    return m
 
 
 # ---------------------------------------------------------------------- fills and copies
@@ -467,7 +413,7 @@ def copy_(self, src, non_blocking=False):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     _check_copy_shape(src._data.shape, self._data.shape)
     if src._device != self._device:
-        from .elementwise import ToDevice
+        from .cast import ToDevice
 
         src = ToDevice.apply(src, self._device)
     data = src._data
@@ -572,21 +518,7 @@ def requires_grad_(self, requires_grad=True):
     return Tensor.requires_grad_(self, requires_grad)
 
 
-TENSOR_METHODS = {
-    "zero_": zero_, "fill_": fill_, "copy_": copy_, "fill_diagonal_": fill_diagonal_,
-    "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,
-    "exponential_": exponential_,
-}
-TENSOR_METHODS.update(_build())
-
-# the in-place ops torch also has as functions (torch.exp_(x) is x.exp_()): the same objects
-FUNCTIONS = [
-    "abs_", "absolute_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
-    "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
-    "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "exp_", "expm1_", "fill_", "fix_",
-    "floor_", "frac_", "log_", "log10_", "log1p_", "log2_", "nan_to_num_", "neg_",
-    "negative_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_",
-    "square_", "tan_", "tanh_", "trunc_", "zero_",
-]
-globals().update({n: TENSOR_METHODS[n] for n in FUNCTIONS})
-__all__ = list(FUNCTIONS)
+for _fn in (zero_, fill_):  # torch.zero_(x), torch.fill_(x, v) too
+    register(_fn)
+for _fn in (copy_, fill_diagonal_, uniform_, normal_, bernoulli_, random_, exponential_):
+    register(_fn, function=False)

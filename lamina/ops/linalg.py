@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._op import Op, sum_to_shape
+from ._registry import register
 
 
 def _swap(a):
@@ -452,7 +453,7 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     _check_tensors("einsum", *operands)
     eq, terms, sizes = _parse_einsum(equation, [t._data.shape for t in operands])
-    from .elementwise import _prep
+    from .promotion import _prep
     from .shape import expand
 
     ops = list(operands)
@@ -469,10 +470,11 @@ def einsum(equation, *operands):
     return Einsum.apply(eq, *ops)
 
 
-TENSOR_METHODS = {
-    "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "inner": inner,
-    "outer": outer, "ger": ger, "addmm": addmm, "baddbmm": baddbmm, "vdot": vdot,
-}
-
-FUNCTIONS = list(TENSOR_METHODS) + ["einsum", "linear"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): torch.X and Tensor.X unless marked
+for _fn in (matmul, mm, bmm, mv, dot, inner, outer, vdot):
+    register(_fn)
+register(outer, "ger")
+register(addmm, inplace=True)
+register(baddbmm, inplace=True)
+register(einsum, method=False)
+register(linear, method=False, functional=True)

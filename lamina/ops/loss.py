@@ -15,8 +15,9 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
+from ._registry import register
 from .activation import Softplus, _sigmoid, logsigmoid
-from .elementwise import _prep
+from .promotion import _prep
 
 _NONE, _MEAN, _SUM = 0, 1, 2
 
@@ -855,7 +856,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 # ---------------------------------------------------------------------- margin / embedding losses
 def _where(cond, a, b):
-    from .elementwise import where
+    from .select import where
 
     return where(cond, a, b)
 
@@ -999,7 +1000,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        from .elementwise import minimum
+        from .select import minimum
 
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), red)
@@ -1125,15 +1126,11 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return res
 
 
-__all__ = [
-    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-    "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
-    "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-    "triplet_margin_loss", "multi_margin_loss", "pairwise_distance", "cosine_similarity",
-    "normalize",
-]
-TENSOR_METHODS: dict = {}
-FUNCTIONS = ["cosine_similarity", "pairwise_distance", "cosine_embedding_loss",
-             "margin_ranking_loss", "hinge_embedding_loss", "kl_div", "poisson_nll_loss",
-             "triplet_margin_loss", "binary_cross_entropy_with_logits"]
+# the public names of this module's ops (ops/_registry.py): nn.functional.X (their torch.X
+# twins are lamina/__init__.py's _FUNCTIONAL_TWINS, loaded at first use)
+for _fn in (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+            binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, cosine_embedding_loss,
+            margin_ranking_loss, hinge_embedding_loss, soft_margin_loss,
+            multilabel_soft_margin_loss, poisson_nll_loss, gaussian_nll_loss, triplet_margin_loss,
+            multi_margin_loss, pairwise_distance, cosine_similarity, normalize):
+    register(_fn, function=False, method=False, functional=True)

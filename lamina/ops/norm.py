@@ -12,6 +12,7 @@ strided axes ``(0, 2, 3)``.
 from __future__ import annotations
 
 from ._op import Op
+from ._registry import register
 
 
 def _csum(a3):
@@ -429,5 +430,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     return input / div
 
 
-FUNCTIONS = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
-__all__ = list(FUNCTIONS) + ["local_response_norm"]
+# the public names of this module's ops (ops/_registry.py): nn.functional.X (their torch.X
+# twins are lamina/__init__.py's _FUNCTIONAL_TWINS, loaded at first use)
+for _fn in (batch_norm, layer_norm, group_norm, instance_norm, rms_norm, local_response_norm):
+    register(_fn, function=False, method=False, functional=True)

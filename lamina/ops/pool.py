@@ -15,6 +15,7 @@ import itertools
 
 from .._tensor import Tensor, _make
 from ._op import Op
+from ._registry import register
 from .conv import ntuple, windows
 
 # ---------------------------------------------------------------------- geometry
@@ -732,8 +733,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
-    from .elementwise import abs as _abs
-    from .elementwise import relu, sign
+    from .unary import abs as _abs
+    from .unary import relu, sign
 
     k = ntuple(kernel_size, nd, "kernel_size")
     pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
@@ -756,11 +757,12 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
-FUNCTIONS = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
-             "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
-             "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-             "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-             "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-             "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d",
-             "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): nn.functional.X (their torch.X
+# twins are lamina/__init__.py's _FUNCTIONAL_TWINS, loaded at first use)
+for _fn in (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, max_pool2d_with_indices,
+            max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d, adaptive_avg_pool1d,
+            adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+            adaptive_max_pool3d, adaptive_max_pool1d_with_indices,
+            adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices, max_unpool1d,
+            max_unpool2d, max_unpool3d, lp_pool1d, lp_pool2d, lp_pool3d):
+    register(_fn, function=False, method=False, functional=True)

@@ -12,7 +12,8 @@ from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.grad_mode import STATE
 from ._op import Op
-from .elementwise import Cast, _scalar_name
+from ._registry import register
+from .cast import Cast
 
 _sum = builtins.sum
 
@@ -462,7 +463,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import isnan, where
+    from .compare import isnan
+    from .select import where
 
     if input._data.dtype.kind != "f":
         return sum(input, dim, keepdim, dtype=dtype)
@@ -475,7 +477,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if input._data.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_scalar_name(input)}")
+            f"or complex dtype. Got: {D.scalar_name(input._data.dtype)}")
     axes = _axes(dim, input._data.ndim)
     if axes is None:
         return Mean.apply(input, None, keepdim)
@@ -483,7 +485,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import isnan, logical_not
+    from .compare import isnan, logical_not
 
     if dtype is not None:
         input = Cast.apply(input, D.to_dtype(dtype).np)
@@ -533,11 +535,11 @@ class return_types:
 
 def _maxmin(input, dim, keepdim, other, is_max):
     if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
-        from .elementwise import maximum, minimum
+        from .select import maximum, minimum
 
         return (maximum if is_max else minimum)(input, dim)
     if other is not None:
-        from .elementwise import maximum, minimum
+        from .select import maximum, minimum
 
         return (maximum if is_max else minimum)(input, other)
     a = input._data
@@ -699,7 +701,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def cumprod(input, dim, *, dtype=None):
-    from .elementwise import exp, log
+    from .unary import exp, log
 
     if dtype is not None:
         input = Cast.apply(input, D.to_dtype(dtype).np)
@@ -744,7 +746,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         input = Cast.apply(input, D.to_dtype(dtype).np)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_scalar_name(input)}")
+                           f"input. Got {D.scalar_name(input._data.dtype)}")
     if p is None or p == "fro":
         p = 2
     elif isinstance(p, str):
@@ -771,13 +773,12 @@ def dist(input, other, p=2):
     return norm(input - other, p)
 
 
-TENSOR_METHODS = {
-    "sum": sum, "nansum": nansum, "mean": mean, "nanmean": nanmean, "prod": prod,
-    "max": max, "min": min, "amax": amax, "amin": amin, "aminmax": aminmax,
-    "argmax": argmax, "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp,
-    "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
-    "count_nonzero": count_nonzero, "norm": _norm_method, "dist": dist,
-}
-
-FUNCTIONS = list(TENSOR_METHODS) + ["var_mean", "std_mean", "return_types"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): torch.X and Tensor.X unless marked
+for _fn in (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax, argmin, var,
+            std, logsumexp, all, any, count_nonzero, dist):
+    register(_fn)
+register(cumsum, inplace=True)
+register(cumprod, inplace=True)
+register(norm, method=_norm_method)
+register(var_mean, method=False)
+register(std_mean, method=False)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._op import Op
+from ._registry import register
 from .conv import _col2im, _crop, _im2col, _pad0, ntuple
 from .pool import _apply_last
 
@@ -582,6 +583,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return Col2Im.apply(input, osz, k, d, p, s)
 
 
-FUNCTIONS = ["pixel_shuffle", "pixel_unshuffle"]
-__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"]
+# the public names of this module's ops (ops/_registry.py): nn.functional.X (their torch.X
+# twins are lamina/__init__.py's _FUNCTIONAL_TWINS, loaded at first use)
+for _fn in (pad, interpolate, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle,
+            pixel_unshuffle, unfold, fold):
+    register(_fn, function=False, method=False, functional=True)

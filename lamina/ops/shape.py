@@ -9,6 +9,7 @@ import inspect
 from .._device import backend
 from .._tensor import Tensor, _make, _wrap_dim
 from ._op import Op, as_view
+from ._registry import register
 
 
 def _size_arg(shape):
@@ -506,7 +507,7 @@ def _cat(tensors, dim=0):
         return tensors[0].clone()
     tensors = nonempty
     _check_same(tensors, "cat")
-    from .elementwise import _prep
+    from .promotion import _prep
 
     dts = {t._data.dtype for t in tensors}
     if len(dts) > 1:
@@ -549,7 +550,7 @@ def _stack(tensors, dim=0):
                                f"{list(ref)} at entry 0 and {list(t._data.shape)} at entry {i}")
     dts = {t._data.dtype for t in tensors}
     if len(dts) > 1:
-        from .elementwise import _prep
+        from .promotion import _prep
 
         base = tensors[0]
         for t in tensors[1:]:
@@ -824,24 +825,23 @@ def _split_method(self, split_size, dim=0):
     return split(self, split_size, dim)
 
 
-TENSOR_METHODS = {
-    "reshape": _intlist_method(reshape, "shape", "reshape"),
-    "view": _intlist_method(view, "size", "view"), "view_as": view_as, "reshape_as": reshape_as,
-    "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "permute": _intlist_method(permute, "dims", "permute"), "transpose": transpose,
-    "swapaxes": swapaxes, "swapdims": swapdims, "t": t, "movedim": movedim, "moveaxis": moveaxis,
-    "expand": _intlist_method(expand, "size", "expand", {"implicit": False}),
-    "expand_as": expand_as, "broadcast_to": _intlist_method(broadcast_to, "size", "broadcast_to"),
-    "narrow": narrow, "split": _split_method, "tensor_split": tensor_split,
-    "chunk": chunk, "unbind": unbind, "flip": _intlist_method(flip, "dims", "flip"),
-    "fliplr": fliplr, "flipud": flipud, "roll": roll,
-    "repeat": _intlist_method(repeat, "repeats", "repeat"),
-    "tile": _intlist_method(tile, "dims", "tile"), "repeat_interleave": repeat_interleave,
-    "contiguous": contiguous,
-}
-
-FUNCTIONS = [k for k in TENSOR_METHODS if k not in ("view", "view_as", "reshape_as", "expand",
-                                                     "expand_as", "repeat", "contiguous")] + [
-    "cat", "concat", "concatenate", "stack", "hstack", "vstack", "atleast_1d", "atleast_2d",
-    "broadcast_tensors", "broadcast_shapes"]
-__all__ = list(FUNCTIONS)
+# the public names of this module's ops (ops/_registry.py): torch.X and Tensor.X unless marked
+for _fn in (flatten, unflatten, squeeze, unsqueeze, transpose, swapaxes, t, movedim, narrow,
+            tensor_split, chunk, unbind, fliplr, flipud, roll, repeat_interleave):
+    register(_fn)
+register(transpose, "swapdims")
+register(movedim, "moveaxis")
+register(split, method=_split_method)
+# Tensor methods that also take the sizes unpacked (x.reshape(2, 3))
+for _fn, _kw in ((reshape, "shape"), (permute, "dims"), (broadcast_to, "size"), (flip, "dims"),
+                 (tile, "dims")):
+    register(_fn, method=_intlist_method(_fn, _kw, _fn.__name__))
+register(view, function=False, method=_intlist_method(view, "size", "view"))
+register(expand, function=False,
+         method=_intlist_method(expand, "size", "expand", {"implicit": False}))
+register(repeat, function=False, method=_intlist_method(repeat, "repeats", "repeat"))
+for _fn in (view_as, reshape_as, expand_as, contiguous):  # methods only, as in torch
+    register(_fn, function=False)
+for _fn in (cat, concat, concatenate, stack, hstack, vstack, atleast_1d, atleast_2d,
+            broadcast_tensors, broadcast_shapes):  # functions only
+    register(_fn, method=False)

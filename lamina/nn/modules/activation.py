@@ -10,10 +10,10 @@ import warnings
 from ..._creation import empty
 from ..._tensor import Tensor, _make
 from ...autograd.grad_mode import STATE, no_grad
-from ...ops.elementwise import Relu as _Relu
-from ...ops.elementwise import relu_arrays as _relu_arrays
-from ...ops.elementwise import Sigmoid as _Sigmoid
-from ...ops.elementwise import Tanh as _Tanh
+from ...ops.unary import Relu as _Relu
+from ...ops.unary import relu_arrays as _relu_arrays
+from ...ops.unary import Sigmoid as _Sigmoid
+from ...ops.unary import Tanh as _Tanh
 from .. import functional as F
 from ..module import Module
 from ..parameter import Parameter

@@ -1,0 +1,335 @@
+"""Unary math: neg / abs / sign, exp and log, the trigonometric and hyperbolic functions,
+sigmoid / tanh / relu, rounding, with torch's integer-to-float promotion."""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+from .._backends.numpy_backend import PARALLEL_MIN, parallel_unary
+from .._device import backend
+from .._tensor import _make
+from ._op import Op
+from ._registry import export, register
+from .arithmetic import pow, sub
+from .cast import Cast
+from .promotion import _copy
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        return g * ctx.xp.sign(x)
+
+
+def _unary(xp, ufunc, x):
+    """``ufunc(x)``; on the cpu, large arrays are split over the cores (numpy_backend)."""
+    if x.size >= PARALLEL_MIN and xp.__name__ == "numpy":
+        return parallel_unary(ufunc, x)
+    return ufunc(x)
+
+
+class _Unary(Op):
+    """y = f(x) with dy = g * f'(...) from one saved array: the shape of every row of
+    ``_UNARY`` below (each row becomes a subclass named like torch's node)."""
+
+    f = staticmethod(lambda xp, x: x)  # forward on a backend array
+    saves_out = False  # save y (True) or x (False) for the derivative
+    grad = staticmethod(lambda xp, g, s: g)  # the input's gradient from g and the saved array
+
+    @classmethod
+    def forward(cls, ctx, x):
+        out = cls.f(ctx.xp, x)
+        ctx.save_for_backward(out if cls.saves_out else x)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.grad(ctx.xp, g, ctx.saved[0])
+
+
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+_X, _OUT = False, True  # what a row saves: the input or the output
+
+# public names (aliases after the first), Op class, forward, saves, gradient from (g, saved);
+# the expressions are torch's derivative formulas, operation for operation (same rounding).
+# Each name gets lamina.X, Tensor.X, Tensor.X_ and lamina.X_; integer inputs are promoted to
+# the default float dtype first (torch.exp(int_tensor) is float).
+_UNARY = (
+    ("exp", "Exp", lambda xp, x: _unary(xp, xp.exp, x), _OUT, lambda xp, g, y: g * y),
+    ("expm1", "Expm1", lambda xp, x: xp.expm1(x), _OUT, lambda xp, g, y: g * (y + 1)),
+    ("log", "Log", lambda xp, x: _unary(xp, xp.log, x), _X, lambda xp, g, x: g / x),
+    ("log2", "Log2", lambda xp, x: xp.log2(x), _X,
+     lambda xp, g, x: g / (x * x.dtype.type(_LN2))),
+    ("log10", "Log10", lambda xp, x: xp.log10(x), _X,
+     lambda xp, g, x: g / (x * x.dtype.type(_LN10))),
+    ("log1p", "Log1p", lambda xp, x: xp.log1p(x), _X, lambda xp, g, x: g / (x + 1),
+     "Log1PBackward0"),
+    ("sqrt", "Sqrt", lambda xp, x: xp.sqrt(x), _OUT, lambda xp, g, y: g / (2 * y)),
+    ("rsqrt", "Rsqrt", lambda xp, x: 1 / xp.sqrt(x), _OUT,
+     lambda xp, g, y: g * (-0.5) * y * y * y),
+    ("reciprocal", "Reciprocal", lambda xp, x: 1 / x, _OUT, lambda xp, g, y: -g * y * y),
+    ("sin", "Sin", lambda xp, x: xp.sin(x), _X, lambda xp, g, x: g * xp.cos(x)),
+    ("cos", "Cos", lambda xp, x: xp.cos(x), _X, lambda xp, g, x: -g * xp.sin(x)),
+    ("tan", "Tan", lambda xp, x: xp.tan(x), _OUT, lambda xp, g, y: g * (1 + y * y)),
+    ("tanh", "Tanh", lambda xp, x: _unary(xp, xp.tanh, x), _OUT,
+     lambda xp, g, y: g * (1 - y * y)),
+    (("asin", "arcsin"), "Asin", lambda xp, x: xp.arcsin(x), _X,
+     lambda xp, g, x: g * (1 / xp.sqrt(1 - x * x))),
+    (("acos", "arccos"), "Acos", lambda xp, x: xp.arccos(x), _X,
+     lambda xp, g, x: g * (-1 / xp.sqrt(1 - x * x))),
+    (("atan", "arctan"), "Atan", lambda xp, x: xp.arctan(x), _X,
+     lambda xp, g, x: g * (1 / (1 + x * x))),
+    ("sinh", "Sinh", lambda xp, x: xp.sinh(x), _X, lambda xp, g, x: g * xp.cosh(x)),
+    ("cosh", "Cosh", lambda xp, x: xp.cosh(x), _X, lambda xp, g, x: g * xp.sinh(x)),
+    (("asinh", "arcsinh"), "Asinh", lambda xp, x: xp.arcsinh(x), _X,
+     lambda xp, g, x: g * (1 / xp.sqrt(x * x + 1))),
+    (("acosh", "arccosh"), "Acosh", lambda xp, x: xp.arccosh(x), _X,
+     lambda xp, g, x: g * (1 / xp.sqrt((x - 1) * (x + 1)))),
+    (("atanh", "arctanh"), "Atanh", lambda xp, x: xp.arctanh(x), _X,
+     lambda xp, g, x: g * (1 / (1 - x * x))),
+)
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        # 1 / (1 + exp(-x)) in three in-place passes (the two-branch stable form costs ~8):
+        # exp(-x) overflows to inf below x = -88, and 1 / (1 + inf) = 0 is torch's value
+        # (float16 is computed in float32, as torch's CPU kernel does; 0-d goes through (1,))
+        xf = x.reshape(1) if not x.ndim else x
+        if xf.dtype == xp.float16:
+            xf = xf.astype(xp.float32)
+        es = getattr(xp, "errstate", None)
+        if es is not None:
+            with es(over="ignore"):
+                out = _unary(xp, xp.exp, -xf)
+        else:
+            out = xp.exp(-xf)
+        out += 1
+        xp.reciprocal(out, out=out)
+        if out.dtype != x.dtype or not x.ndim:
+            out = out.astype(x.dtype).reshape(x.shape)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved[0]
+        t = 1 - out
+        t *= out
+        t *= g  # (1 - out) * out * g: one temporary
+        return t
+
+
+_ZEROS: dict = {}
+
+
+def relu_arrays(xp, x):
+    """max(x, 0) on a backend array: Relu's math, shared with nn.ReLU's no-grad shortcut.
+
+    The zero is a cached 0-d array of x's dtype: a Python 0 costs NumPy a scalar conversion
+    per call, a measurable share of a small layer. (A 0-d x gives a NumPy scalar back.)
+    """
+    key = (xp, x.dtype)
+    z = _ZEROS.get(key)
+    if z is None:
+        z = _ZEROS[key] = xp.zeros((), x.dtype)
+    return xp.maximum(x, z)
+
+
+class Relu(Op):
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = relu_arrays(ctx.xp, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.saved[0] > 0)
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return ctx.xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g)
+
+
+class _ZeroGrad(Op):
+    """Piecewise-constant ops (floor, ceil, round, trunc): gradient zero."""
+
+    fn = "floor"
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return getattr(ctx.xp, cls.fn)(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g)
+
+
+class Floor(_ZeroGrad):
+    fn = "floor"
+
+
+class Ceil(_ZeroGrad):
+    fn = "ceil"
+
+
+class Trunc(_ZeroGrad):
+    fn = "trunc"
+
+
+class Round(Op):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return ctx.xp.round(x, decimals)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g), None
+
+
+class RoundDecimals(Round):
+    node_name = "RoundBackward1"
+
+
+def _float_unary(op, name):
+    """The public function of a float op: integer inputs are promoted to the default float
+    dtype (torch.exp(int))."""
+
+    def f(input):
+        if input._data.dtype.kind != "f":
+            input = Cast.apply(input, D.get_default_dtype().np)
+        return op.apply(input)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+for _names, _cls, _f, _saves, _grad, *_node in _UNARY:
+    _names = (_names,) if isinstance(_names, str) else _names
+    _body = {"f": staticmethod(_f), "saves_out": _saves, "grad": staticmethod(_grad),
+             "__module__": __name__, "__qualname__": _cls, "_from_table": True}
+    if _node:
+        _body["node_name"] = _node[0]
+    globals()[_cls] = _op = type(_cls, (_Unary,), _body)
+    globals()[_names[0]] = register(_float_unary(_op, _names[0]), *_names, inplace="torch")
+del _names, _cls, _f, _saves, _grad, _node, _body, _op
+
+sigmoid = register(_float_unary(Sigmoid, "sigmoid"), inplace="torch", functional=True)
+register(tanh, function=False, method=False, functional=True)  # F.tanh
+
+
+@export('neg', 'negative', inplace='torch', dunders=('__neg__',))
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return Neg.apply(input)
+
+
+def _no_bool(input, kernel):
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+@export('abs', 'absolute', inplace='torch', dunders=('__abs__',))
+def abs(input):
+    _no_bool(input, "abs_cpu")
+    return Abs.apply(input)
+
+
+@export(inplace='torch')
+def square(input):
+    if input._data.dtype.kind == "b":
+        input = Cast.apply(input, D.int64.np)
+    return pow(input, 2)
+
+
+@export(inplace=True)
+def relu(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
+
+
+@export(inplace=True)
+def sign(input):
+    if input._data.dtype.kind == "b":
+        return _copy(input)
+    return Sign.apply(input)
+
+
+@export(inplace='torch')
+def floor(input):
+    _no_bool(input, "floor_vml_cpu")
+    return Floor.apply(input) if input._data.dtype.kind == "f" else _copy(input)
+
+
+@export(inplace='torch')
+def ceil(input):
+    _no_bool(input, "ceil_vml_cpu")
+    return Ceil.apply(input) if input._data.dtype.kind == "f" else _copy(input)
+
+
+@export('trunc', 'fix', inplace='torch')
+def trunc(input):
+    _no_bool(input, "trunc_vml_cpu")
+    return Trunc.apply(input) if input._data.dtype.kind == "f" else _copy(input)
+
+
+@export(inplace='torch')
+def round(input, *, decimals=0):
+    _no_bool(input, "round_vml_cpu")
+    if input._data.dtype.kind != "f":
+        if decimals:
+            raise RuntimeError(f'"round_decimals" not implemented for '
+                               f"'{D.scalar_name(input._data.dtype)}'")
+        return _copy(input)
+    if decimals:
+        return RoundDecimals.apply(input, decimals)
+    return Round.apply(input, decimals)
+
+
+@export(inplace='torch')
+def frac(input):
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{D.scalar_name(input._data.dtype)}\'')
+    return sub(input, trunc(input))
+
+
+@export(inplace='torch')
+def nan_to_num(input, nan=None, posinf=None, neginf=None):
+    xp = backend(input._device).xp
+    if nan is None:
+        nan = 0.0
+    return _make(xp.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
+                 input._device)
+
+
+register(lambda self: self, "__pos__", function=False)
