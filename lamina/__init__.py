@@ -126,14 +126,6 @@ def detach_(input):
     return input.detach_()
 
 
-def relu_(input):
-    return input.relu_()
-
-
-def clone(input, *, memory_format=None):
-    return input.clone()
-
-
 from . import accelerator  # noqa: E402
 from . import backends  # noqa: E402
 from . import amp  # noqa: E402

@@ -13,7 +13,7 @@ from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
 from ._registry import register
 from .cast import Cast
-from .unary import Relu
+from .unary import Relu, sigmoid_array
 from .inplace import inplace_of
 
 def _need_float(x: Tensor, kernel: str) -> None:
@@ -24,12 +24,6 @@ def _need_float(x: Tensor, kernel: str) -> None:
 
 
 # ---------------------------------------------------------------------- numerics helpers
-def _sigmoid(xp, x):
-    """1 / (1 + exp(-x)) without overflow: only exp(-|x|) is ever formed."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
-
-
 def _softplus(xp, x):
     """log(1 + exp(x)) without overflow."""
     return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -277,7 +271,7 @@ class Silu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        s = _sigmoid(ctx.xp, x)
+        s = sigmoid_array(ctx.xp, x, stable=True)
         ctx.save_for_backward(x, s)
         return x * s
 
@@ -300,7 +294,7 @@ class Mish(Op):
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved
-        s = _sigmoid(ctx.xp, x)
+        s = sigmoid_array(ctx.xp, x, stable=True)
         return g * (t + x * s * (1.0 - t * t))
 
 
@@ -354,7 +348,7 @@ class Softplus(Op):
         (x,) = ctx.saved
         beta, threshold = ctx.c
         z = x * beta if beta != 1 else x
-        return ctx.xp.where(z > threshold, g, g * _sigmoid(ctx.xp, z)), None, None
+        return ctx.xp.where(z > threshold, g, g * sigmoid_array(ctx.xp, z, stable=True)), None, None
 
 
 class LogSigmoid(Op):
@@ -371,7 +365,7 @@ class LogSigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved
-        return g * _sigmoid(ctx.xp, -x)
+        return g * sigmoid_array(ctx.xp, -x, stable=True)
 
 
 class Hardshrink(Op):
@@ -408,7 +402,7 @@ class Glu(Op):
         xp = ctx.xp
         h = x.shape[axis] // 2
         a, b = xp.split(x, [h], axis=axis)
-        s = _sigmoid(xp, b)
+        s = sigmoid_array(xp, b, stable=True)
         ctx.axis = axis
         ctx.save_for_backward(a, s)
         return a * s

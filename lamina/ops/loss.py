@@ -16,8 +16,9 @@ from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
 from ._registry import register
-from .activation import Softplus, _sigmoid, logsigmoid
+from .activation import Softplus, logsigmoid
 from .promotion import _prep
+from .unary import sigmoid_array
 
 _NONE, _MEAN, _SUM = 0, 1, 2
 
@@ -751,7 +752,7 @@ class BinaryCrossEntropyWithLogits(Op):
         cf = c0 * w if w is not None else c0
         gx = gt = gw = gpw = None
         if n[0]:
-            s = _sigmoid(xp, x)
+            s = sigmoid_array(xp, x, stable=True)
             if pw is not None:
                 pt = pw * t
                 gx = ((pt + 1.0 - t) * s - pt) * cf

@@ -104,26 +104,39 @@ _UNARY = (
      lambda xp, g, x: g * (1 / (1 - x * x))),
 )
 
+def sigmoid_array(xp, x, stable=False):
+    """1 / (1 + exp(-x)) on a backend array: the one sigmoid of lamina, in torch's two numerics.
+
+    ``stable=False`` is torch.sigmoid's: three in-place passes (the stable form costs ~8);
+    exp(-x) overflows to inf below x = -88 and 1 / (1 + inf) = 0 is torch's value there
+    (float16 is computed in float32, as torch's CPU kernel does; 0-d goes through (1,)).
+    ``stable=True`` forms only exp(-|x|), so the far tails keep their tiny values, as the
+    sigmoids inside torch's silu / mish / softplus / logsigmoid / glu kernels do (their
+    gradients at x = -100 are 3.8e-44, not 0).
+    """
+    if stable:
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1.0, e) / (1.0 + e)
+    xf = x.reshape(1) if not x.ndim else x
+    if xf.dtype == xp.float16:
+        xf = xf.astype(xp.float32)
+    es = getattr(xp, "errstate", None)
+    if es is not None:
+        with es(over="ignore"):
+            out = _unary(xp, xp.exp, -xf)
+    else:
+        out = xp.exp(-xf)
+    out += 1
+    xp.reciprocal(out, out=out)
+    if out.dtype != x.dtype or not x.ndim:
+        out = out.astype(x.dtype).reshape(x.shape)
+    return out
+
+
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        # 1 / (1 + exp(-x)) in three in-place passes (the two-branch stable form costs ~8):
-        # exp(-x) overflows to inf below x = -88, and 1 / (1 + inf) = 0 is torch's value
-        # (float16 is computed in float32, as torch's CPU kernel does; 0-d goes through (1,))
-        xf = x.reshape(1) if not x.ndim else x
-        if xf.dtype == xp.float16:
-            xf = xf.astype(xp.float32)
-        es = getattr(xp, "errstate", None)
-        if es is not None:
-            with es(over="ignore"):
-                out = _unary(xp, xp.exp, -xf)
-        else:
-            out = xp.exp(-xf)
-        out += 1
-        xp.reciprocal(out, out=out)
-        if out.dtype != x.dtype or not x.ndim:
-            out = out.astype(x.dtype).reshape(x.shape)
+        out = sigmoid_array(ctx.xp, x)
         ctx.save_for_backward(out)
         return out
 
@@ -271,7 +284,7 @@ def square(input):
     return pow(input, 2)
 
 
-@export(inplace=True)
+@export(inplace="torch")
 def relu(input):
     if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")

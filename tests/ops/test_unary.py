@@ -49,3 +49,17 @@ def test_table_rows_match_torch(name):
     assert getattr(z, name + "_")() is z and np.array_equal(z.numpy(), y.detach().numpy())
     with np.errstate(all="ignore"):  # atanh(1) = inf
         assert getattr(lamina, name)(lamina.tensor([1])).dtype is lamina.float32
+
+
+def test_one_sigmoid_with_torchs_two_numerics():
+    # torch.sigmoid is 0 below x = -88 in float32; the sigmoid inside logsigmoid's gradient
+    # keeps the subnormal tail (3.8e-44 at x = 100): sigmoid_array's two forms
+    a = np.array([-100.0, -88.5, -1.0, 0.0, 2.0, 100.0], np.float32)
+    fast, stable = U.sigmoid_array(np, a), U.sigmoid_array(np, a, stable=True)
+    assert fast.dtype == stable.dtype == np.float32
+    np.testing.assert_allclose(fast, torch.sigmoid(torch.tensor(a)).numpy(), rtol=1e-6, atol=0)
+    t = torch.tensor(-a, requires_grad=True)
+    torch.nn.functional.logsigmoid(t).sum().backward()
+    np.testing.assert_allclose(stable, t.grad.numpy(), rtol=1e-6, atol=0)
+    assert fast[0] == 0.0 and 0.0 < stable[0] < 1e-43
+    assert U.sigmoid_array(np, np.float16(-3.0) * np.ones((), np.float16)).shape == ()
