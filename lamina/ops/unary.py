@@ -43,29 +43,36 @@ def _unary(xp, ufunc, x):
     return ufunc(x)
 
 
-class _Unary(Op):
-    """y = f(x) with dy = g * f'(...) from one saved array: the shape of every row of
-    ``_UNARY`` below (each row becomes a subclass named like torch's node)."""
+def _unary_op(name, f, saves_out, grad, node_name=None):
+    """The Op of one ``_UNARY`` row: y = f(xp, x), saving y (``saves_out``) or x, and the
+    input's gradient ``grad(xp, g, saved)``. forward / backward are made per row (no shared
+    method that looks the row up: that would cost every call an attribute lookup)."""
+    if saves_out:
+        def forward(ctx, x):
+            out = f(ctx.xp, x)
+            ctx.save_for_backward(out)
+            return out
+    else:
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return f(ctx.xp, x)
 
-    f = staticmethod(lambda xp, x: x)  # forward on a backend array
-    saves_out = False  # save y (True) or x (False) for the derivative
-    grad = staticmethod(lambda xp, g, s: g)  # the input's gradient from g and the saved array
+    def backward(ctx, g):
+        return grad(ctx.xp, g, ctx.saved[0])
 
-    @classmethod
-    def forward(cls, ctx, x):
-        out = cls.f(ctx.xp, x)
-        ctx.save_for_backward(out if cls.saves_out else x)
-        return out
-
-    @classmethod
-    def backward(cls, ctx, g):
-        return cls.grad(ctx.xp, g, ctx.saved[0])
+    body = {"forward": staticmethod(forward), "backward": staticmethod(backward),
+            "__module__": __name__, "__qualname__": name,
+            "__doc__": f"{name}: one row of ops.unary._UNARY."}
+    if node_name:
+        body["node_name"] = node_name
+    return type(name, (Op,), body)
 
 
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
 _X, _OUT = False, True  # what a row saves: the input or the output
 
-# public names (aliases after the first), Op class, forward, saves, gradient from (g, saved);
+# public names (aliases after the first), Op class, forward, saves, gradient from (g, saved)
+# and, where torch's differs from the class name + "Backward0", the node name;
 # the expressions are torch's derivative formulas, operation for operation (same rounding).
 # Each name gets lamina.X, Tensor.X, Tensor.X_ and lamina.X_; integer inputs are promoted to
 # the default float dtype first (torch.exp(int_tensor) is float).
@@ -243,15 +250,11 @@ def _float_unary(op, name):
     return f
 
 
-for _names, _cls, _f, _saves, _grad, *_node in _UNARY:
+for _names, _cls, *_row in _UNARY:
     _names = (_names,) if isinstance(_names, str) else _names
-    _body = {"f": staticmethod(_f), "saves_out": _saves, "grad": staticmethod(_grad),
-             "__module__": __name__, "__qualname__": _cls, "_from_table": True}
-    if _node:
-        _body["node_name"] = _node[0]
-    globals()[_cls] = _op = type(_cls, (_Unary,), _body)
+    globals()[_cls] = _op = _unary_op(_cls, *_row)
     globals()[_names[0]] = register(_float_unary(_op, _names[0]), *_names, inplace="torch")
-del _names, _cls, _f, _saves, _grad, _node, _body, _op
+del _names, _cls, _row, _op
 
 sigmoid = register(_float_unary(Sigmoid, "sigmoid"), inplace="torch", functional=True)
 register(tanh, function=False, method=False, functional=True)  # F.tanh

@@ -50,8 +50,7 @@ def ops_of(module: str) -> list:
     mod = importlib.import_module(f"lamina.ops.{module}")
     return sorted((c for c in vars(mod).values()
                    if inspect.isclass(c) and issubclass(c, Op) and c is not Op
-                   and c.__module__ == mod.__name__
-                   and ("forward" in vars(c) or vars(c).get("_from_table"))),
+                   and c.__module__ == mod.__name__ and "forward" in vars(c)),
                   key=lambda c: c.__name__)
 
 
