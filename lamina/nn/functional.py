@@ -14,7 +14,6 @@ from .._tensor import _make as _mk  # noqa: E402
 from ..ops import activation as _act  # noqa: E402
 from ..ops.elementwise import Add as _Add  # noqa: E402
 from ..ops.elementwise import Mul as _Mul  # noqa: E402
-from ..ops.elementwise import Relu as _Relu  # noqa: E402
 from ..ops.elementwise import sigmoid, tanh  # noqa: E402,F401
 from ..ops.linalg import linear  # noqa: E402,F401
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
@@ -31,7 +30,7 @@ def relu(input: _Tensor, inplace: bool = False) -> _Tensor:
     """max(input, 0)."""
     if inplace:
         return input.relu_()
-    return _Relu.apply(input)
+    return _relu_op(input)
 
 
 def relu_(input: _Tensor) -> _Tensor:

@@ -1232,9 +1232,20 @@ def square(input):
 
 
 def relu(input):
-    if input._data.dtype.kind == "b":
+    if input._rg and STATE.enabled:  # (a bool tensor never requires grad)
+        return Relu.apply(input)
+    x = input._data
+    if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return Relu.apply(input)
+    # nothing to record: the math without building a node (nn.ReLU's fast path)
+    dev = input._device
+    b = dev._backend
+    if b is None:
+        return Relu.apply(input)
+    out = relu_arrays(b.xp, x)
+    if out.__class__ is not b.array_type:  # a 0-d input gives a NumPy scalar
+        out = b.xp.asarray(out)
+    return _make(out, dev)
 
 
 def sign(input):
