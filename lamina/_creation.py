@@ -370,7 +370,7 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "in
 
 
 def _gen(dev, generator):
-    from ._rng import generator_for
+    from .random import generator_for
 
     return generator_for(dev, generator)
 

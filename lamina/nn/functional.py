@@ -192,7 +192,7 @@ def _check_p(p) -> None:
 
 
 def _noise(input, p, shape):
-    from .._rng import generator_for
+    from ..random import generator_for
 
     gen = generator_for(input._device, None)
     a = input._data
