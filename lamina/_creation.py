@@ -366,7 +366,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 # ---------------------------------------------------------------------- random
 def _gen(dev, generator):
-    from ._rng import generator_for
+    from .random import generator_for
 
     return generator_for(dev, generator)
 

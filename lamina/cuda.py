@@ -86,16 +86,16 @@ def synchronize(device=None) -> None:
 
 def manual_seed(seed: int) -> None:
     """Seed the current GPU's generator (does nothing without a GPU, like torch)."""
-    from ._rng import cuda_manual_seed
+    from .random import _cuda_manual_seed
 
-    cuda_manual_seed(seed, all_devices=False)
+    _cuda_manual_seed(int(seed), all_devices=False)
 
 
 def manual_seed_all(seed: int) -> None:
     """Seed every GPU's generator (does nothing without a GPU, like torch)."""
-    from ._rng import cuda_manual_seed
+    from .random import _cuda_manual_seed
 
-    cuda_manual_seed(seed, all_devices=True)
+    _cuda_manual_seed(int(seed), all_devices=True)
 
 
 def get_device_name(device=None) -> str:

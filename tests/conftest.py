@@ -264,14 +264,14 @@ def _reset_lamina_cuda_state():
     """Forget cached cuda backends/generators (they hold whichever cupy was imported)."""
     if "lamina" not in sys.modules:
         return
-    from lamina import _device, _rng, cuda
+    from lamina import _device, cuda, random
     from lamina._backends import cupy_backend
 
     cupy_backend._BACKENDS.clear()
     for d in _device._CACHE.values():
         if d.type == "cuda":
             d._backend = None
-    _rng._cuda_generators.clear()
+    random._cuda_generators.clear()
     cuda._current = 0
     _FakeDevice.current = 0
 

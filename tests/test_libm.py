@@ -129,7 +129,7 @@ def test_float64_parity_with_numpy_simd_dispatch_disabled():
     env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(feats))
     env["PYTHONPATH"] = os.path.dirname(here) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-           os.path.join(here, "test_random.py"), os.path.join(here, "test_libm.py"),
+           os.path.join(here, "random"), os.path.join(here, "test_libm.py"),
            "-k", "(float64 or randn or normal or exponential or libm or strategy or hard) "
                  "and not simd_dispatch_disabled"]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

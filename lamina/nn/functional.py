@@ -28,7 +28,7 @@ def relu(input: _Tensor, inplace: bool = False) -> _Tensor:
     """max(input, 0)."""
     if inplace:
         return input.relu_()
-    return _Relu.apply(input)
+    return _relu_op(input)
 
 
 def relu_(input: _Tensor) -> _Tensor:
@@ -190,7 +190,7 @@ def _check_p(p) -> None:
 
 
 def _noise(input, p, shape):
-    from .._rng import generator_for
+    from ..random import generator_for
 
     gen = generator_for(input._device, None)
     a = input._data

@@ -90,7 +90,7 @@ def _no_grad_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Ten
                 and arr.dtype.kind == "f"):
             # the generator writes straight into the tensor's memory: Tensor.uniform_'s
             # no-grad path with no temporary the size of the tensor
-            from .._rng import generator_for
+            from ..random import generator_for
 
             generator_for(tensor._device, generator)._uniform(arr.shape, a, b, arr.dtype,
                                                               out=arr)
@@ -528,10 +528,11 @@ def _randperm_heads(n: int, count: int, k: int):
 
     from .. import random as _random
     from .._creation import randperm
+    from ..random._cpu_kernels import RANDPERM_SMALL
 
     g = _random.default_generator
     k = min(k, n)
-    if n >= _random._RANDPERM_SMALL:  # ATen's 64-bit shuffle: one permutation at a time
+    if n >= RANDPERM_SMALL:  # ATen's 64-bit shuffle: one permutation at a time
         return np.stack([randperm(n)._data[:k] for _ in range(count)]) if count else \
             np.zeros((0, k), dtype=np.int64)
     if n < 2:  # randperm(0) and randperm(1) draw nothing

@@ -7,6 +7,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node
 
 _new = object.__new__
+_NAMED: dict = {}  # (op class, node name) -> the variant Op.named made
 
 
 class Op:
@@ -27,6 +28,25 @@ class Op:
             cls.node_name = cls.__name__ + "Backward0"
         # one Node subclass per op, named like torch's: type(t.grad_fn).__name__ == "AddBackward0"
         cls._node = type(cls.node_name, (Node,), {"__slots__": (), "__module__": "lamina.autograd"})
+
+    @classmethod
+    def named(cls, node_name):
+        """This op with its graph node called ``node_name``: the same forward and backward.
+
+        torch names a node after the kernel a call dispatched to, so one op shows several
+        names (``x.sum()`` gives ``SumBackward0``, ``x.sum(0)`` ``SumBackward1``). The variant
+        is made once per name and cached; bind it at import (``_SUM_DIM =
+        Sum.named("SumBackward1")``) and its ``apply`` costs exactly what ``Sum.apply`` does.
+        """
+        if node_name == cls.node_name:
+            return cls
+        key = (cls, node_name)
+        v = _NAMED.get(key)
+        if v is None:
+            v = _NAMED[key] = type(cls.__name__, (cls,), {
+                "node_name": node_name, "__module__": cls.__module__,
+                "__qualname__": f"{cls.__qualname__}.named({node_name!r})"})
+        return v
 
     @classmethod
     def apply(cls, *args):

@@ -172,7 +172,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scale = 1.0 / math.sqrt(qs[-1])
     noise = None
     if dropout_p > 0.0:
-        from .._rng import generator_for
+        from ..random import generator_for
 
         kb = ks[:-2] if rep == 1 else ks[:-3] + (ks[-3] * rep,)
         shape = _broadcast_shapes(qs[:-2], kb) + (L, S)

@@ -205,7 +205,7 @@ def _check_bounds(idx, shape):
 class GetItem(Op):
     """x[idx] for a basic index (ints, slices, None, Ellipsis): a view of x.
 
-    The subclasses carry the name of the last op torch's indexing applies.
+    Its variants in ``_BASIC_OPS`` carry the name of the last op torch's indexing applies.
     """
 
     node_name = "SliceBackward0"
@@ -223,19 +223,10 @@ class GetItem(Op):
         return gx, None
 
 
-class Select(GetItem):
-    node_name = "SelectBackward0"
-
-
-class UnsqueezeIdx(GetItem):
-    node_name = "UnsqueezeBackward0"
-
-
-class AliasIdx(GetItem):
-    node_name = "AliasBackward0"
-
-
-_BASIC_OPS = {c.node_name: c for c in (GetItem, Select, UnsqueezeIdx, AliasIdx)}
+_SELECT = GetItem.named("SelectBackward0")
+# by the name of torch's last node
+_BASIC_OPS = {c.node_name: c for c in (GetItem, _SELECT, GetItem.named("UnsqueezeBackward0"),
+                                       GetItem.named("AliasBackward0"))}
 
 
 class Index(Op):
@@ -255,8 +246,7 @@ class Index(Op):
         return gx, None
 
 
-class IndexSelect(Index):
-    node_name = "IndexSelectBackward0"
+_INDEX_SELECT = Index.named("IndexSelectBackward0")
 
 
 def _scatter_add_index(xp, gx, idx, g):
@@ -350,7 +340,7 @@ def getitem(input, index, name=None):
     if type(index) is int and shape and -shape[0] <= index < shape[0]:
         # t[i], the per-sample read of every Dataset: skip the general index conversion
         idx = (index, Ellipsis)
-        return as_view(Select.apply(input, idx), input, _getitem_fn(idx))
+        return as_view(_SELECT.apply(input, idx), input, _getitem_fn(idx))
     xp = backend(input._device).xp
     idx = _convert_index(index, xp, input._device, shape)
     try:
@@ -366,7 +356,7 @@ def getitem(input, index, name=None):
             _check_bounds(first, shape)
             if not any(k is Ellipsis for k in first):
                 first = first + (Ellipsis,)
-            view = as_view(Select.apply(input, first), input, _getitem_fn(first))
+            view = as_view(_SELECT.apply(input, first), input, _getitem_fn(first))
             return Index.apply(view, second)
         return Index.apply(input, idx)
     except IndexError as e:
@@ -410,8 +400,7 @@ class SetItem(Op):
         return gx, None, gv
 
 
-class IndexPut(SetItem):
-    node_name = "IndexPutBackward0"
+_INDEX_PUT = SetItem.named("IndexPutBackward0")  # an advanced index: torch's index_put_
 
 
 def _assign(arr, steps, v):
@@ -452,7 +441,7 @@ def setitem(input, index, value):
 
         value = tensor(value, dtype=input.dtype, device=input._device)
     # torch: ints select a view first, so x[1, :, t] = v is a CopySlices too
-    op = SetItem if basic or len(steps) == 2 else IndexPut
+    op = SetItem if basic or len(steps) == 2 else _INDEX_PUT
     v = value._data if isinstance(value, Tensor) else value
     if basic and input.requires_grad and input.grad_fn is None and STATE.enabled:
         # torch writes x[i] = v as a copy_ into the view x[i]
@@ -501,12 +490,9 @@ class Gather(Op):
         return gx, None, None
 
 
-class SortGather(Gather):
-    node_name = "SortBackward0"
-
-
-class TopkGather(Gather):
-    node_name = "TopkBackward0"
+# sort and topk: a gather at the indices they found, under their names
+_SORT_GATHER = Gather.named("SortBackward0")
+_TOPK_GATHER = Gather.named("TopkBackward0")
 
 
 def _along_index(xp, index, dim):
@@ -614,12 +600,8 @@ class Scatter(Op):
         return gx, None, None, gs, None
 
 
-class ScatterValue(Scatter):
-    node_name = "ScatterBackward1"
-
-
-class ScatterAdd(Scatter):
-    node_name = "ScatterAddBackward0"
+_SCATTER_VALUE = Scatter.named("ScatterBackward1")
+_SCATTER_ADD = Scatter.named("ScatterAddBackward0")
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -664,9 +646,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
                                f"{shp[d]}")
     if reduce == "add":
-        op = ScatterAdd
+        op = _SCATTER_ADD
     elif reduce is None and not isinstance(src, Tensor):
-        op = ScatterValue
+        op = _SCATTER_VALUE
     else:
         op = Scatter
     return op.apply(input, d, ia, src, reduce)
@@ -698,7 +680,7 @@ def index_select(input, dim, index):
                                f"{ia.size} value(s)")
         if int(ia[0]) != 0:
             raise IndexError("index out of range in self")
-        return IndexSelect.apply(input, ())
+        return _INDEX_SELECT.apply(input, ())
     n = input._data.shape[d]
     if n == 0 and ia.size:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
@@ -706,7 +688,7 @@ def index_select(input, dim, index):
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= n):
         raise IndexError("index out of range in self")
     idx = (slice(None),) * d + (ia,)
-    return IndexSelect.apply(input, idx)
+    return _INDEX_SELECT.apply(input, idx)
 
 
 def take(input, index):
@@ -724,7 +706,8 @@ def take_along_dim(input, indices, dim=None):
 
 
 class MaskedFill(Op):
-    """x with ``value`` where mask (a Python scalar or, in MaskedFillTensor, a 0-d tensor)."""
+    """x with ``value`` where mask (a Python scalar or, in ``_MASKED_FILL_TENSOR``, a 0-d
+    tensor)."""
 
     @staticmethod
     def forward(ctx, x, mask, value):
@@ -746,8 +729,7 @@ class MaskedFill(Op):
         return gx, None, gv
 
 
-class MaskedFillTensor(MaskedFill):
-    node_name = "MaskedFillBackward1"
+_MASKED_FILL_TENSOR = MaskedFill.named("MaskedFillBackward1")
 
 
 def masked_fill(input, mask, value):
@@ -760,7 +742,7 @@ def masked_fill(input, mask, value):
                                f"got tensor with {value._data.ndim} dimension(s).")
         if value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
-        return MaskedFillTensor.apply(input, mask, value)
+        return _MASKED_FILL_TENSOR.apply(input, mask, value)
     if input._data.dtype.kind in "iub" and isinstance(value, float) and value != int(value):
         raise RuntimeError(f"value cannot be converted to type {input.dtype.name} without "
                            f"overflow")
@@ -807,7 +789,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     else:
         idx = xp.argsort(a, axis=d, kind="stable")
     idx = idx.astype(xp.int64)
-    return return_types.sort(SortGather.apply(input, d, idx), _make(idx, input._device))
+    return return_types.sort(_SORT_GATHER.apply(input, d, idx), _make(idx, input._device))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -832,7 +814,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         key = -(a.astype(xp.int8)) if largest else a
     idx = xp.argsort(key, axis=d, kind="stable")
     idx = xp.take(idx, xp.arange(k), axis=d).astype(xp.int64)
-    return return_types.topk(TopkGather.apply(input, d, idx), _make(idx, input._device))
+    return return_types.topk(_TOPK_GATHER.apply(input, d, idx), _make(idx, input._device))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -933,7 +915,7 @@ def diag(input, diagonal=0):
         r = xp.arange(input._data.shape[0])
         rows = r + max(-diagonal, 0)
         cols = r + max(diagonal, 0)
-        return IndexPut.apply(out, ((rows, cols),), input)
+        return _INDEX_PUT.apply(out, ((rows, cols),), input)
     return diagonal_(input, diagonal)
 
 

@@ -442,7 +442,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
 
 # ---------------------------------------------------------------------- random fills
 def _gen(self, generator):
-    from .._rng import generator_for
+    from ..random import generator_for
 
     return generator_for(self._device, generator)
 

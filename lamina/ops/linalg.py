@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import STATE
 from ._op import Op, sum_to_shape
 from ._registry import register
 
@@ -138,12 +140,14 @@ class Linear(Op):
         return gx, gw, gb
 
 
-class LinearNoBias(Linear):
-    node_name = "MmBackward0"
-
-
-class LinearView(Linear):
-    node_name = "ViewBackward0"
+# the same node under the name of the last node torch's linear makes: without a bias, mm for
+# 2-D input, else matmul's squeeze (1-D) or unsafe view (N-D); with one, addmm for 2-D input,
+# else a contiguous input is flattened to 2-D and viewed back, and another gets matmul + add
+_LINEAR_MM = Linear.named("MmBackward0")
+_LINEAR_SQUEEZE = Linear.named("SqueezeBackward4")
+_LINEAR_UNSAFE_VIEW = Linear.named("UnsafeViewBackward0")
+_LINEAR_VIEW = Linear.named("ViewBackward0")
+_LINEAR_ADD = Linear.named("AddBackward0")
 
 
 def _dims_str(shape):
@@ -292,7 +296,10 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (one autograd node)."""
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:
+        raise input_type_error(input) from None
     w = weight._data
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         if w.ndim == 2 and x.ndim:
@@ -302,14 +309,46 @@ def linear(input, weight, bias=None):
                                f"{w.shape[1]}x{w.shape[0]})")
         raise RuntimeError(f"linear(): expected a 2-D weight and an input of at least 1 dim, "
                            f"got weight {tuple(w.shape)} and input {tuple(x.shape)}")
-    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{D.scalar_name(x.dtype)} and {D.scalar_name(w.dtype)}")
-    if x.ndim != 2:
-        return LinearView.apply(input, weight, bias)
+    return linear_checked(input, x, weight, w, bias)
+
+
+def input_type_error(input):
+    """torch's error for a linear input that is not a Tensor."""
+    return TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
+                     f"{type(input).__name__}")
+
+
+def linear_checked(input, x, weight, w, bias):
+    """linear once the shapes are known to fit (x is input's array, w weight's): the one path
+    of F.linear and nn.Linear, which checks shapes itself to name the layer in its error."""
+    dt = x.dtype
+    if dt is not w.dtype and dt != w.dtype:
+        raise _dtype_error(x, w)
     if bias is None:
-        return LinearNoBias.apply(input, weight, None)
-    return Linear.apply(input, weight, bias)
+        if STATE.enabled and (input._rg or weight._rg):
+            nd = x.ndim
+            op = _LINEAR_MM if nd == 2 else _LINEAR_SQUEEZE if nd == 1 else _LINEAR_UNSAFE_VIEW
+            return op.apply(input, weight, None)
+        b = None
+    else:
+        b = bias._data
+        if b.dtype is not dt and b.dtype != dt:
+            raise _dtype_error(x, w)
+        if STATE.enabled and (input._rg or weight._rg or bias._rg):
+            if x.ndim == 2:
+                return Linear.apply(input, weight, bias)
+            op = _LINEAR_VIEW if x.flags.c_contiguous else _LINEAR_ADD
+            return op.apply(input, weight, bias)
+    # nothing to record (no_grad, inference, frozen layers): the math without a node
+    dev = input._device
+    if weight._device is not dev or (bias is not None and bias._device is not dev):
+        return Linear.apply(input, weight, bias)  # raises the op's mixed-devices error
+    return _make(linear_arrays(x, w, b), dev)
+
+
+def _dtype_error(x, w):
+    return RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                        f"{D.scalar_name(x.dtype)} and {D.scalar_name(w.dtype)}")
 
 
 # ---------------------------------------------------------------------- einsum

@@ -276,19 +276,12 @@ class CrossEntropy(Op):
         return _from_rows(gx, ctx.shape), None, None, None, None, None
 
 
-class CrossEntropy2d(CrossEntropy):
-    node_name = "NllLoss2DBackward0"
-
-
-class CrossEntropySmooth(CrossEntropy):
-    node_name = "AddBackward0"
-
-
-class CrossEntropyView(CrossEntropy):
-    """torch reshapes (N, C, d1) and (N, C, d1, d2, d3, ...) to 4-D and views the
-    unreduced loss back: its last node is a view."""
-
-    node_name = "ViewBackward0"
+# the same node under the name of torch's last node: nll_loss2d for 4-D input; a view for
+# unreduced (N, C, d1) and (N, C, d1, d2, d3, ...) input (torch reshapes those to 4-D and views
+# the loss back); an add with label smoothing
+_CE_2D = CrossEntropy.named("NllLoss2DBackward0")
+_CE_VIEW = CrossEntropy.named("ViewBackward0")
+_CE_SMOOTH = CrossEntropy.named("AddBackward0")
 
 
 class CrossEntropyProb(Op):
@@ -345,8 +338,7 @@ class CrossEntropyProb(Op):
         return gx, gt, None, None, None
 
 
-class CrossEntropyProbMean(CrossEntropyProb):
-    node_name = "DivBackward1"
+_CE_PROB_MEAN = CrossEntropyProb.named("DivBackward1")  # the mean ends in a division
 
 
 class NllLoss(Op):
@@ -392,15 +384,12 @@ class NllLoss(Op):
         return _from_rows(gx, ctx.shape), None, None, None, None
 
 
-class NllLoss2d(NllLoss):
-    node_name = "NllLoss2DBackward0"
-
-
-class NllLossView(NllLoss):
-    node_name = "ViewBackward0"
+_NLL_2D = NllLoss.named("NllLoss2DBackward0")
+_NLL_VIEW = NllLoss.named("ViewBackward0")
 
 
 def _nd_op(nd, red, plain, two_d, view):
+    """The variant of a class-index loss named as torch's node for this input rank."""
     if nd <= 2:
         return plain
     return view if red == _NONE and nd != 4 else two_d
@@ -466,14 +455,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if t.dtype != x.dtype:
             raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
                                f"{target.dtype.scalar_name}")
-        op = CrossEntropyProbMean if red == _MEAN else CrossEntropyProb
+        op = _CE_PROB_MEAN if red == _MEAN else CrossEntropyProb
         return op.apply(input, target, weight, red, ls)
     _check_class_target(input, target, weight, "cross_entropy")
     if ls > 0.0:
         if ls > 1.0:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {ls}")
-        return CrossEntropySmooth.apply(input, target, weight, ignore_index, red, ls)
-    op = _nd_op(x.ndim, red, CrossEntropy, CrossEntropy2d, CrossEntropyView)
+        return _CE_SMOOTH.apply(input, target, weight, ignore_index, red, ls)
+    op = _nd_op(x.ndim, red, CrossEntropy, _CE_2D, _CE_VIEW)
     return op.apply(input, target, weight, ignore_index, red, 0.0)
 
 
@@ -484,7 +473,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         reduction = legacy_get_string(size_average, reduce)
     red = get_enum(reduction)
     _check_class_target(input, target, weight, "nll_loss")
-    op = _nd_op(input._data.ndim, red, NllLoss, NllLoss2d, NllLossView)
+    op = _nd_op(input._data.ndim, red, NllLoss, _NLL_2D, _NLL_VIEW)
     return op.apply(input, target, weight, ignore_index, red)
 
 
@@ -828,10 +817,8 @@ class KlDiv(Op):
                 sum_to_shape(gt, t.shape) if gt is not None else None, None)
 
 
-class KlDivLogTarget(KlDiv):
-    """exp(t) * (t - x): torch's composite ends in a Mul node."""
-
-    node_name = "MulBackward0"
+# by log_target: with it, exp(t) * (t - x), torch's composite ends in a Mul node
+_KL_DIV = {False: KlDiv, True: KlDiv.named("MulBackward0")}
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -848,8 +835,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         red = _SUM if reduction == "batchmean" else get_enum(reduction)
     input, target = _promote(input, target)
     _check_broadcast(input, target)
-    op = KlDivLogTarget if log_target else KlDiv
-    out = _apply_reduction(op.apply(input, target, bool(log_target)), red)
+    out = _apply_reduction(_KL_DIV[bool(log_target)].apply(input, target, bool(log_target)), red)
     if reduction == "batchmean" and input._data.ndim != 0:
         out = out / input._data.shape[0]
     return out

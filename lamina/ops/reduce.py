@@ -57,7 +57,7 @@ def _expand_back(g, shape, axes, keepdim, xp):
 
 
 class Sum(Op):
-    """Sum over all elements (SumBackward0) or over dims (SumDim, SumBackward1)."""
+    """Sum over all elements (SumBackward0) or over dims (``_SUM_DIM``, SumBackward1)."""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, npdtype):
@@ -100,8 +100,7 @@ def _blas_sum(xp, x):
     return xp.asarray(s, dtype=x.dtype)
 
 
-class SumDim(Sum):
-    node_name = "SumBackward1"
+_SUM_DIM = Sum.named("SumBackward1")
 
 
 class Mean(Op):
@@ -127,8 +126,7 @@ class Mean(Op):
         return gx, None, None
 
 
-class MeanDim(Mean):
-    node_name = "MeanBackward1"
+_MEAN_DIM = Mean.named("MeanBackward1")
 
 
 class Prod(Op):
@@ -173,8 +171,7 @@ class Prod(Op):
         return g * others.reshape(x.shape), None, None
 
 
-class ProdDim(Prod):
-    node_name = "ProdBackward1"
+_PROD_DIM = Prod.named("ProdBackward1")
 
 
 class MaxMin(Op):
@@ -205,16 +202,9 @@ class MaxMin(Op):
         return xp.where(mask, g / cnt.astype(g.dtype), 0).astype(g.dtype), None, None, None
 
 
-class Amin(MaxMin):
-    node_name = "AminBackward0"
-
-
-class MaxAll(MaxMin):
-    node_name = "MaxBackward1"
-
-
-class MinAll(MaxMin):
-    node_name = "MinBackward1"
+# the same node under torch's names, by is_max: amax/amin over dims, max()/min() over all
+_AMAX_AMIN = {True: MaxMin, False: MaxMin.named("AminBackward0")}
+_MAX_MIN_ALL = {True: MaxMin.named("MaxBackward1"), False: MaxMin.named("MinBackward1")}
 
 
 class MaxMinDim(Op):
@@ -252,8 +242,7 @@ class MaxMinDim(Op):
         return gx.astype(g.dtype, copy=False), None, None, None
 
 
-class MinDim(MaxMinDim):
-    node_name = "MinBackward0"
+_MAX_MIN_DIM = {True: MaxMinDim, False: MaxMinDim.named("MinBackward0")}  # by is_max
 
 
 class Var(Op):
@@ -459,7 +448,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         npd = None
     if axes is None:
         return Sum.apply(input, None, keepdim, npd)
-    return SumDim.apply(input, axes, keepdim, npd)
+    return _SUM_DIM.apply(input, axes, keepdim, npd)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -481,7 +470,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     axes = _axes(dim, input._data.ndim)
     if axes is None:
         return Mean.apply(input, None, keepdim)
-    return MeanDim.apply(input, axes, keepdim)
+    return _MEAN_DIM.apply(input, axes, keepdim)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -503,7 +492,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         return Prod.apply(input, None, keepdim)
     nd = input._data.ndim
     axis = _wrap_dim(dim, nd)
-    return ProdDim.apply(input, None if nd == 0 else axis, keepdim)
+    return _PROD_DIM.apply(input, None if nd == 0 else axis, keepdim)
 
 
 def _structseq(name, fields):
@@ -549,13 +538,13 @@ def _maxmin(input, dim, keepdim, other, is_max):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument.")
-        return (MaxAll if is_max else MinAll).apply(input, None, False, is_max)
+        return _MAX_MIN_ALL[is_max].apply(input, None, False, is_max)
     d = _wrap_dim(dim, a.ndim)
     xp = backend(input._device).xp
     rt = getattr(return_types, name)
     if a.ndim == 0:
         idx = xp.zeros((), dtype=xp.int64)
-        return rt((MaxMinDim if is_max else MinDim).apply(input, None, True, idx),
+        return rt(_MAX_MIN_DIM[is_max].apply(input, None, True, idx),
                   _make(idx, input._device))
     if a.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -571,7 +560,7 @@ def _maxmin(input, dim, keepdim, other, is_max):
             idx = xp.where(nanm.any(axis=d), xp.argmax(nanm, axis=d), idx)
     idx = idx.astype(xp.int64)
     ie = idx if not keepdim else xp.expand_dims(idx, d)
-    vals = (MaxMinDim if is_max else MinDim).apply(input, d, keepdim, ie)
+    vals = _MAX_MIN_DIM[is_max].apply(input, d, keepdim, ie)
     return rt(vals, _make(ie, input._device))
 
 
@@ -591,7 +580,7 @@ def _amaxmin(input, dim, keepdim, is_max):
         for ax in range(a.ndim) if axes is None else axes:
             if a.shape[ax] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
-    return (MaxMin if is_max else Amin).apply(input, axes, keepdim, is_max)
+    return _AMAX_AMIN[is_max].apply(input, axes, keepdim, is_max)
 
 
 def amax(input, dim=(), keepdim=False):

@@ -52,24 +52,12 @@ class Reshape(Op):
         return g.reshape(ctx.shape), None
 
 
-class Squeeze(Reshape):
-    node_name = "SqueezeBackward0"
-
-
-class SqueezeDim(Reshape):
-    node_name = "SqueezeBackward1"
-
-
-class SqueezeDims(Reshape):
-    node_name = "SqueezeBackward2"
-
-
-class Unsqueeze(Reshape):
-    node_name = "UnsqueezeBackward0"
-
-
-class Alias(Reshape):
-    node_name = "AliasBackward0"
+# the same reshape under the name of the view kernel torch runs
+_SQUEEZE = Reshape.named("SqueezeBackward0")  # squeeze()
+_SQUEEZE_DIM = Reshape.named("SqueezeBackward1")  # squeeze(dim)
+_SQUEEZE_DIMS = Reshape.named("SqueezeBackward2")  # squeeze((d0, d1, ...))
+_UNSQUEEZE = Reshape.named("UnsqueezeBackward0")
+_ALIAS = Reshape.named("AliasBackward0")
 
 
 class Permute(Op):
@@ -86,12 +74,8 @@ class Permute(Op):
         return g.transpose(inv), None
 
 
-class Transpose(Permute):
-    node_name = "TransposeBackward0"
-
-
-class T(Permute):
-    node_name = "TBackward0"
+_TRANSPOSE = Permute.named("TransposeBackward0")
+_T = Permute.named("TBackward0")
 
 
 class Expand(Op):
@@ -164,8 +148,7 @@ class Split(Op):
         return ctx.xp.concatenate(gs, axis=ctx.dim), None, None
 
 
-class SplitWithSizes(Split):
-    node_name = "SplitWithSizesBackward0"
+_SPLIT_WITH_SIZES = Split.named("SplitWithSizesBackward0")
 
 
 class Unbind(Op):
@@ -342,24 +325,24 @@ def squeeze(input, dim=None):
     shp = input._data.shape
     if dim is None:
         new = tuple(s for s in shp if s != 1)
-        op = Squeeze
+        op = _SQUEEZE
     else:
         multi = isinstance(dim, (tuple, list))
         dims = dim if multi else (dim,)
         ds = {_wrap_dim(d, len(shp)) for d in dims}
         new = tuple(s for i, s in enumerate(shp) if not (i in ds and s == 1))
-        op = SqueezeDims if multi else SqueezeDim
+        op = _SQUEEZE_DIMS if multi else _SQUEEZE_DIM
     return _reshape_op(input, new, op)
 
 
 def unsqueeze(input, dim):
     shp = input._data.shape
     d = _wrap_dim(dim, len(shp) + 1)
-    return _reshape_op(input, shp[:d] + (1,) + shp[d:], Unsqueeze)
+    return _reshape_op(input, shp[:d] + (1,) + shp[d:], _UNSQUEEZE)
 
 
 def _alias(input):
-    return _reshape_op(input, input._data.shape, Alias)
+    return _reshape_op(input, input._data.shape, _ALIAS)
 
 
 def _permute_fn(dims):
@@ -387,10 +370,10 @@ def transpose(input, dim0, dim1):
     nd = input._data.ndim
     d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
     if nd == 0:
-        return _permute_op(input, (), Transpose)
+        return _permute_op(input, (), _TRANSPOSE)
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return _permute_op(input, tuple(dims), Transpose)
+    return _permute_op(input, tuple(dims), _TRANSPOSE)
 
 
 def swapaxes(input, axis0, axis1):
@@ -404,7 +387,7 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return _permute_op(input, (1, 0) if nd == 2 else tuple(range(nd)), T)
+    return _permute_op(input, (1, 0) if nd == 2 else tuple(range(nd)), _T)
 
 
 def movedim(input, source, destination):
@@ -642,7 +625,7 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
-        op = SplitWithSizes
+        op = _SPLIT_WITH_SIZES
     outs = op.apply(tensor, d, tuple(sizes))
     pre = (slice(None),) * d
     start = 0

@@ -7,6 +7,7 @@ from .. import _dtype as D
 from .._backends.numpy_backend import PARALLEL_MIN, parallel_unary
 from .._device import backend
 from .._tensor import _make
+from ..autograd.grad_mode import STATE
 from ._op import Op
 from ._registry import export, register
 from .arithmetic import pow, sub
@@ -289,9 +290,20 @@ def square(input):
 
 @export(inplace="torch")
 def relu(input):
-    if input._data.dtype.kind == "b":
+    if input._rg and STATE.enabled:  # (a bool tensor never requires grad)
+        return Relu.apply(input)
+    x = input._data
+    if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return Relu.apply(input)
+    # nothing to record: the math without building a node (nn.ReLU's fast path)
+    dev = input._device
+    b = dev._backend
+    if b is None:
+        return Relu.apply(input)
+    out = relu_arrays(b.xp, x)
+    if out.__class__ is not b.array_type:  # a 0-d input gives a NumPy scalar
+        out = b.xp.asarray(out)
+    return _make(out, dev)
 
 
 @export(inplace=True)

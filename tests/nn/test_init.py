@@ -822,10 +822,3 @@ def test_no_warning_on_normal_construction():
         nn.Linear(3, 4)
         nn.Conv2d(2, 3, 3)
         nn.Bilinear(2, 3, 4)
-
-
-def test_blocked_draws_are_the_plain_stream():
-    g = lamina.Generator().manual_seed(1)
-    blocks = list(g._raw_blocks((1 << 17) + 5))
-    g2 = lamina.Generator().manual_seed(1)
-    np.testing.assert_array_equal(np.concatenate(blocks), g2._raw((1 << 17) + 5))

@@ -7,29 +7,14 @@ from typing import Any
 
 from ..._creation import empty
 from ..._tensor import Tensor
-from ..._tensor import _make
-from ...autograd.grad_mode import STATE
-from ... import _dtype as _D
-from ...ops.linalg import Linear as _Addmm
-from ...ops.linalg import LinearNoBias as _Mm
-from ...ops.linalg import LinearView as _LinearView
-from ...ops.linalg import linear_arrays as _linear_arrays
+from ...ops.linalg import input_type_error as _input_type_error
+from ...ops.linalg import linear_checked as _linear_checked
 from .. import functional as F
 from .._errors import ModuleInputError, shape_error
 from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
-
-
-# the same fused op, named after the node torch ends with when there is no bias and the input
-# is not 2-D (matmul's squeeze / unsafe view instead of addmm + view)
-class _LinearVecNoBias(_LinearView):
-    node_name = "SqueezeBackward4"
-
-
-class _LinearNdNoBias(_LinearView):
-    node_name = "UnsafeViewBackward0"
 
 
 class Identity(Module):
@@ -104,31 +89,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        # F.linear after a shape check that names this layer
         w = self.weight
         try:
             x = input._data
         except AttributeError:
-            raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}") from None
+            raise _input_type_error(input) from None
         wd = w._data
         s = x.shape
         if not s or s[-1] != wd.shape[1]:
             raise shape_error(self, s, f"(*, {self.in_features})")
-        if x.dtype is not wd.dtype and x.dtype != wd.dtype:
-            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                               f"{_D.scalar_name(x.dtype)} and {_D.scalar_name(wd.dtype)}")
-        b = self.bias
-        if not STATE.enabled or not (input._rg or w._rg or (b is not None and b._rg)):
-            # nothing to record (no_grad, inference, frozen layers): the math without a node;
-            # mixed devices still go through the op for its error
-            dev = input._device
-            if w._device is dev and (b is None or b._device is dev):
-                return _make(_linear_arrays(x, wd, None if b is None else b._data), dev)
-        if len(s) == 2:
-            return _Addmm.apply(input, w, b) if b is not None else _Mm.apply(input, w, None)
-        if b is not None:
-            return _LinearView.apply(input, w, b)
-        return (_LinearVecNoBias if len(s) == 1 else _LinearNdNoBias).apply(input, w, None)
+        return _linear_checked(input, x, w, wd, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

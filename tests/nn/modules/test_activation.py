@@ -142,13 +142,37 @@ def test_relu_no_grad_shortcut_matches_the_recorded_op(data):
     before = x.clone()
     with lamina.no_grad():
         out = nn.ReLU()(x)
-    ref = lamina.relu(x)
+    if x.is_floating_point():  # the op that records a node
+        ref = lamina.relu(x.detach().requires_grad_()).detach()
+    else:
+        ref = lamina.tensor(np.maximum(npy(x), 0))
     assert out.shape == ref.shape and out.dtype == ref.dtype == x.dtype
     assert isinstance(out._data, np.ndarray)
     np.testing.assert_array_equal(npy(out), npy(ref))
     np.testing.assert_array_equal(npy(x), npy(before))
     assert out.grad_fn is None and not out.requires_grad
     assert_close(out, torch.relu(torch.tensor(data)))
+
+
+@pytest.mark.parametrize("call", ["module", "functional", "lamina"])
+def test_relu_refuses_bool_on_every_path(call):
+    """nn.ReLU, F.relu and lamina.relu are one path: torch's error for bool, grad or not."""
+    fns = {"module": nn.ReLU(), "functional": nn.functional.relu, "lamina": lamina.relu}
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu") as e:
+        torch.nn.ReLU()(torch.tensor([True, False]))
+    for grad in (True, False):
+        with lamina.set_grad_enabled(grad):
+            with pytest.raises(RuntimeError, match=str(e.value)):
+                fns[call](lamina.tensor([True, False]))
+
+
+@pytest.mark.parametrize("mod", ["Sigmoid", "Tanh"])
+def test_sigmoid_tanh_modules_are_the_functional(mod):
+    for data in ([-1.0, 2.0], [1, 3], [True, False]):
+        lo = getattr(nn, mod)()(lamina.tensor(data))
+        to = getattr(torch.nn, mod)()(torch.tensor(data))
+        assert lo.dtype == getattr(lamina, str(to.dtype).split(".")[1])
+        assert_close(lo, to)
 
 
 def test_relu_records_when_grad_is_needed():

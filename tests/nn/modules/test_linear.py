@@ -96,6 +96,33 @@ def test_forward_backward_match_torch(shape, bias, node):
         assert lm.bias is None
 
 
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape,transposed", [
+    ((6,), False), ((4, 6), False), ((2, 3, 6), False), ((2, 1, 3, 6), False),
+    ((6, 4), True), ((2, 6, 3), True), ((2, 1, 6, 3), True),  # not contiguous
+])
+def test_module_and_functional_name_torch_node(shape, transposed, bias):
+    """nn.Linear and F.linear are one path: both end in torch's node, contiguous or not
+    (torch's linear of a non-contiguous N-D input with a bias is matmul + add)."""
+    tm = torch.nn.Linear(6, 5, bias=bias)
+    lm = nn.Linear(6, 5, bias=bias)
+    _copy(lm, tm)
+    x = np.random.RandomState(0).standard_normal(shape).astype(np.float32)
+    lx, tx = lt(x, True), tt(x, True)
+    if transposed:
+        lx, tx = lx.transpose(-1, -2), tx.transpose(-1, -2)
+    assert lx.is_contiguous() == tx.is_contiguous() == (not transposed)
+    node = tm(tx).grad_fn.name()
+    assert torch.nn.functional.linear(tx, tm.weight, tm.bias).grad_fn.name() == node
+    lo, fo = lm(lx), nn.functional.linear(lx, lm.weight, lm.bias)
+    assert lo.grad_fn.name() == fo.grad_fn.name() == node
+    assert_close(lo, tm(tx))
+    assert_close(fo, tm(tx))
+    fo.sum().backward()
+    tm(tx).sum().backward()
+    assert_close(lm.weight.grad, tm.weight.grad)
+
+
 def test_linear_is_one_node():
     m = nn.Linear(3, 2)
     out = m(lamina.randn(4, 3, requires_grad=True))
