@@ -249,6 +249,24 @@ def _typename(obj) -> str:
     return f"{module}.{qualname}"
 
 
+def check_state_dict_metadata(meta, where: str, error=RuntimeError) -> None:
+    """A state_dict's ``_metadata``: a dict of module path -> dict of str keys, whose
+    ``version`` (when present) is an int or None; anything else raises ``error``."""
+    if not isinstance(meta, dict):
+        raise error(f"{where}: the state_dict's _metadata must be a dict of module path -> "
+                    f"dict; got {type(meta).__name__}")
+    for path, local in meta.items():
+        if type(path) is not str or not isinstance(local, dict) or not all(
+                type(k) is str for k in local):
+            raise error(f"{where}: the state_dict's _metadata maps {path!r} to "
+                        f"{type(local).__name__}; expected a module path (str) mapped to a "
+                        f"dict with str keys")
+        version = local.get("version")
+        if version is not None and type(version) is not int:
+            raise error(f"{where}: the state_dict's _metadata gives module {path!r} the "
+                        f"version {version!r}; expected an int")
+
+
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Reset ``.grad`` of each tensor: to None, or detached and zeroed in place (a version
     bump, as an in-place op). The one implementation behind ``Module.zero_grad`` and
@@ -1302,8 +1320,6 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         if metadata is not None:
-            from ..serialization._unpickler import check_state_dict_metadata
-
             try:
                 check_state_dict_metadata(metadata, "load_state_dict")
             except RuntimeError as e:

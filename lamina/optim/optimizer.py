@@ -19,6 +19,7 @@ import numpy as _np
 from .. import _dtype as D
 from .._device import CPU, backend
 from .._tensor import Tensor, _make
+from ..nn.module import _typename
 
 __all__ = [
     "Optimizer",
@@ -78,17 +79,6 @@ def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
     h = _RemovableHandle(_GLOBAL_POST_HOOKS)
     _GLOBAL_POST_HOOKS[h.id] = hook
     return h
-
-
-def _typename(obj) -> str:
-    """torch.typename: 'torch.FloatTensor' for tensors, the qualified class name otherwise."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", None)
-    prefix = module + "." if module not in (None, "builtins", "__builtin__") else ""
-    name = (getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-            or obj.__class__.__name__)
-    return prefix + name
 
 
 def _run_hooked(fn, self, args, kwargs):
