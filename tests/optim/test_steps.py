@@ -50,3 +50,32 @@ def test_helpers():
     d, g = np.array([2.0]), np.array([1.0])
     np.testing.assert_array_equal(_steps.l2_grad(d, g, 0.5, True), [0.0])
     assert _steps.l2_grad(d, g, 0, False) is g
+
+
+def test_moment_updates_match_torchs_in_place_ops():
+    import torch
+
+    rng = np.random.default_rng(1)
+    m0, g, v0 = (rng.standard_normal(6).astype(np.float32) for _ in range(3))
+    for w in (0.1, 0.5, 0.9):  # both of lerp's formulas
+        m = m0.copy()
+        _steps.lerp_(np, m, g, w)
+        np.testing.assert_allclose(m, torch.tensor(m0).lerp_(torch.tensor(g), w).numpy(),
+                                   rtol=1e-6, atol=1e-7)
+        v = v0.copy()
+        t = np.empty_like(v)
+        assert _steps.ema_square_(np, v, g, w, t) is t
+        ref = torch.tensor(v0).mul_(w).addcmul_(torch.tensor(g), torch.tensor(g), value=1 - w)
+        # torch's vectorized kernel may round the last bit differently (fused multiply-add)
+        np.testing.assert_allclose(v, ref.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_decayed_grad_and_zero_state():
+    d, g = np.array([2.0]), np.array([1.0])
+    assert _steps.decayed_grad(d, g, 0.5, 0.1, True, True).tolist() == [-1.0]
+    assert d.tolist() == [2.0 * (1 - 0.05)]  # decoupled: the parameter is scaled
+    assert _steps.decayed_grad(np.array([2.0]), g, 0.5, 0.1, False, False).tolist() == [1.2]
+    st = {}
+    _steps.zero_state("exp_avg", "exp_avg_sq")(st, L.ones(2, 3))
+    assert list(st) == ["step", "exp_avg", "exp_avg_sq"]
+    assert st["step"].item() == 0 and st["exp_avg"].shape == (2, 3)
