@@ -30,11 +30,15 @@ from typing import Any
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .module import DRY_RUN_KEY, TXN_KEY, Module
+from .module import DRY_RUN_KEY, TXN_KEY, Module, save_own_state
 from .parameter import (UninitializedBuffer, UninitializedTensorMixin, _info, _replay,
                         _set_info, _slot_get, _slot_set)
 
 __all__ = ["LazyModuleMixin"]
+
+
+def _detach_unless_pending(t):
+    return t if isinstance(t, UninitializedTensorMixin) else t.detach()
 
 
 def _pending_items(module):
@@ -176,19 +180,7 @@ class LazyModuleMixin:
     # ------------------------------------------------------------------ state_dict
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         # torch's rule: a pending tensor goes into the state_dict as itself (it has no data)
-        for name, param in self._parameters.items():
-            if param is not None:
-                if not (keep_vars or isinstance(param, UninitializedTensorMixin)):
-                    param = param.detach()
-                destination[prefix + name] = param
-        npb = self._non_persistent_buffers_set
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in npb:
-                if not (keep_vars or isinstance(buf, UninitializedTensorMixin)):
-                    buf = buf.detach()
-                destination[prefix + name] = buf
-        if type(self).get_extra_state is not Module.get_extra_state:
-            destination[prefix + "_extra_state"] = self.get_extra_state()
+        save_own_state(self, destination, prefix, keep_vars, _detach_unless_pending)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:

@@ -249,6 +249,24 @@ def _typename(obj) -> str:
     return f"{module}.{qualname}"
 
 
+def check_state_dict_metadata(meta, where: str, error=RuntimeError) -> None:
+    """A state_dict's ``_metadata``: a dict of module path -> dict of str keys, whose
+    ``version`` (when present) is an int or None; anything else raises ``error``."""
+    if not isinstance(meta, dict):
+        raise error(f"{where}: the state_dict's _metadata must be a dict of module path -> "
+                    f"dict; got {type(meta).__name__}")
+    for path, local in meta.items():
+        if type(path) is not str or not isinstance(local, dict) or not all(
+                type(k) is str for k in local):
+            raise error(f"{where}: the state_dict's _metadata maps {path!r} to "
+                        f"{type(local).__name__}; expected a module path (str) mapped to a "
+                        f"dict with str keys")
+        version = local.get("version")
+        if version is not None and type(version) is not int:
+            raise error(f"{where}: the state_dict's _metadata gives module {path!r} the "
+                        f"version {version!r}; expected an int")
+
+
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Reset ``.grad`` of each tensor: to None, or detached and zeroed in place (a version
     bump, as an in-place op). The one implementation behind ``Module.zero_grad`` and
@@ -270,6 +288,16 @@ def zero_grads(params, set_to_none: bool = True) -> None:
 
 def _size_str(shape) -> str:
     return f"torch.Size({list(shape)})"
+
+
+def _explain_forward_error(module, err: RuntimeError, args) -> None:
+    """What ``Module.__call__`` adds to an error its ``forward`` raised, on the way up: a
+    layer's input error gets the module's path; a device mismatch caused by a plain tensor
+    attribute becomes an error naming it (see :func:`_check_stale_tensors`)."""
+    if isinstance(err, ModuleInputError):
+        err.set_root(module)
+    else:
+        _check_stale_tensors(module, err, args)
 
 
 def _check_stale_tensors(module, err: RuntimeError, args) -> None:
@@ -475,11 +503,8 @@ class Module:
             return self._call_with_hooks(args, kwargs)
         try:
             return self.forward(*args, **kwargs)
-        except ModuleInputError as e:
-            e.set_root(self)
-            raise
         except RuntimeError as e:  # costs nothing unless forward raised
-            _check_stale_tensors(self, e, args)
+            _explain_forward_error(self, e, args)
             raise
 
     _call_impl = __call__
@@ -490,14 +515,7 @@ class Module:
                 or self._backward_pre_hooks):
             self.__dict__["_has_call_hooks"] = False  # every hook was removed
             if not _GLOBAL_CALL_HOOKS[0]:
-                try:
-                    return self.forward(*args, **kwargs)
-                except ModuleInputError as e:
-                    e.set_root(self)
-                    raise
-                except RuntimeError as e:
-                    _check_stale_tensors(self, e, args)
-                    raise
+                return Module.__call__(self, *args, **kwargs)
         result = None
         called_always = set()
         try:
@@ -564,10 +582,8 @@ class Module:
                         warnings.warn("module forward hook with ``always_call=True`` raised an "
                                       "exception that was silenced as another error was raised "
                                       f"in forward: {e}", stacklevel=2)
-            if isinstance(exc, ModuleInputError):
-                exc.set_root(self)
-            elif isinstance(exc, RuntimeError):
-                _check_stale_tensors(self, exc, args)
+            if isinstance(exc, RuntimeError):
+                _explain_forward_error(self, exc, args)
             raise
 
     # ------------------------------------------------------------------ registration
@@ -1107,15 +1123,7 @@ class Module:
     # ------------------------------------------------------------------ state_dict
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         """Put this module's own parameters and persistent buffers into ``destination``."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        npb = self._non_persistent_buffers_set
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in npb:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
-            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+        save_own_state(self, destination, prefix, keep_vars)
 
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
         """An OrderedDict of every parameter and persistent buffer by dotted path.
@@ -1302,8 +1310,6 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
         if metadata is not None:
-            from ..serialization._unpickler import check_state_dict_metadata
-
             try:
                 check_state_dict_metadata(metadata, "load_state_dict")
             except RuntimeError as e:
@@ -1532,10 +1538,31 @@ _MOD_SAVE = Module._save_to_state_dict
 _MOD_GET_EXTRA = Module.get_extra_state
 
 
+def _detached(t: Tensor) -> Tensor:
+    return t.detach()
+
+
+def save_own_state(module, dest, prefix: str, keep_vars: bool, detach=_detached) -> None:
+    """The one body of ``_save_to_state_dict``: ``module``'s own parameters, persistent
+    buffers and extra state into ``dest`` under ``prefix``. Values are ``detach(t)`` unless
+    ``keep_vars`` (lazy modules pass a ``detach`` that keeps pending tensors as they are)."""
+    for name, p in module._parameters.items():
+        if p is not None:
+            dest[prefix + name] = p if keep_vars else detach(p)
+    if module._buffers:
+        npb = module._non_persistent_buffers_set
+        for name, b in module._buffers.items():
+            if b is not None and name not in npb:
+                dest[prefix + name] = b if keep_vars else detach(b)
+    if type(module).get_extra_state is not _MOD_GET_EXTRA:
+        dest[prefix + _EXTRA_STATE_KEY_SUFFIX] = module.get_extra_state()
+
+
 def _save_tree(root, dest, prefix, keep_vars, meta) -> None:
-    """``state_dict``'s walk below ``root`` without one Python call per module: the same
-    pre-order and keys as torch's recursion. A module that overrides ``state_dict`` or has
-    state_dict hooks gets its own ``state_dict`` call, so every override point still runs."""
+    """``state_dict``'s walk below ``root`` without one ``state_dict`` call per module: the
+    same pre-order and keys as torch's recursion. A module that overrides ``state_dict`` or has
+    state_dict hooks gets its own ``state_dict`` call, and one that overrides
+    ``_save_to_state_dict`` its own call of that, so every override point still runs."""
     stack = [(prefix, root)]
     first = True
     while stack:
@@ -1552,52 +1579,11 @@ def _save_tree(root, dest, prefix, keep_vars, meta) -> None:
         if cls._save_to_state_dict is not _MOD_SAVE:
             m._save_to_state_dict(dest, pre, keep_vars)
         else:
-            for name, p in m._parameters.items():
-                if p is not None:
-                    dest[pre + name] = p if keep_vars else _detach(p)
-            if m._buffers:
-                npb = m._non_persistent_buffers_set
-                for name, b in m._buffers.items():
-                    if b is not None and name not in npb:
-                        dest[pre + name] = b if keep_vars else _detach(b)
-            if cls.get_extra_state is not _MOD_GET_EXTRA:
-                dest[pre + _EXTRA_STATE_KEY_SUFFIX] = m.get_extra_state()
+            save_own_state(m, dest, pre, keep_vars)
         children = m._modules
         if children:
             stack.extend(reversed([(pre + name + ".", c) for name, c in children.items()
                                    if c is not None]))
-
-
-def _make_detach():
-    """A ``Tensor.detach`` for state_dict values, generated from ``Tensor.__slots__``: calling
-    the slot setters directly is about twice as fast as ``object.__setattr__`` by name, and
-    state_dict is a benchmarked path. Falls back to ``detach()`` if a slot's fresh value is not
-    a constant that can be shared."""
-    import numpy as np
-
-    from .._tensor import _make as make
-
-    template = make(np.zeros(0, np.float32))
-    names = [n for n in Tensor.__slots__ if n != "__weakref__"]
-    own = {"_data": "t._data", "_device": "t._device", "_vc": "t._vc"}
-    env = {"new": object.__new__, "Tensor": Tensor}
-    lines = ["def detach(t):", "    n = new(Tensor)"]
-    for i, name in enumerate(names):
-        env[f"s{i}"] = getattr(Tensor, name).__set__
-        if name in own:
-            value = own[name]
-        else:
-            default = getattr(template, name, None)
-            if default not in (None, 0, False) or isinstance(default, (list, dict, set)):
-                return lambda t: t.detach()
-            value = repr(default)
-        lines.append(f"    s{i}(n, {value})")
-    lines.append("    return n")
-    exec("\n".join(lines), env)  # noqa: S102 - generated from the slot names above
-    return env["detach"]
-
-
-_detach = _make_detach()
 
 
 def _remove_from(name, *dicts_or_sets) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from .._device import backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
+from .optimizer import _step_tensor, _zeros_like
 
-__all__ = ["closure_loss", "group_lr", "l2_grad", "param_steps"]
+__all__ = ["closure_loss", "decayed_grad", "ema_square_", "group_lr", "l2_grad", "lerp_",
+           "param_steps", "zero_state"]
 
 
 def closure_loss(closure):
@@ -76,3 +78,56 @@ def l2_grad(d, g, weight_decay, maximize):
     if weight_decay != 0:
         g = g + d * weight_decay
     return g
+
+
+def decayed_grad(d, g, lr, weight_decay, decoupled, maximize):
+    """The Adam family's gradient: with ``decoupled`` (AdamW) the parameter is first scaled by
+    ``1 - lr * weight_decay`` in place and the gradient only negated for ``maximize``;
+    otherwise :func:`l2_grad`."""
+    if decoupled:
+        if weight_decay != 0:
+            d *= 1 - lr * weight_decay
+        weight_decay = 0
+    return l2_grad(d, g, weight_decay, maximize)
+
+
+def lerp_(xp, m, g, w, t=None):
+    """The first moment, ``m.lerp_(g, w)`` with torch's two formulas (``m + w * (g - m)``
+    below w = 0.5, ``g - (1 - w) * (g - m)`` from it). ``t`` is scratch of m's shape (a new
+    array if None); returned, clobbered, for reuse."""
+    if t is None:
+        t = g - m
+    else:
+        xp.subtract(g, m, out=t)
+    if w < 0.5:
+        t *= w
+        m += t
+    else:
+        t *= 1 - w
+        xp.subtract(g, t, out=m)
+    return t
+
+
+def ema_square_(xp, v, g, beta, t=None):
+    """The second moment, ``v.mul_(beta).addcmul_(g, g, value=1 - beta)`` in torch's float
+    steps. ``t`` is scratch of v's shape (a new array if None); returned, clobbered."""
+    v *= beta
+    if t is None:
+        t = g * (1 - beta)
+    else:
+        xp.multiply(g, 1 - beta, out=t)
+    t *= g
+    v += t
+    return t
+
+
+def zero_state(*names):
+    """An ``init_state(st, p)`` for :func:`param_steps`: a ``step`` counter, then a zero buffer
+    shaped like ``p`` for each name, in that order (the order torch's state dicts have)."""
+
+    def init_state(st: dict, p) -> None:
+        st["step"] = _step_tensor()
+        for name in names:
+            st[name] = _zeros_like(p)
+
+    return init_state

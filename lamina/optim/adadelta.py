@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+from ._steps import closure_loss, ema_square_, group_lr, l2_grad, param_steps, zero_state
+from .optimizer import Optimizer, _check_args
 
 __all__ = ["Adadelta"]
 
@@ -31,14 +31,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False) -> None:
-        _check_lr(lr)
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        _check_differentiable(differentiable)
+        _check_args(lr, rho=rho, epsilon=eps, weight_decay=weight_decay,
+                    differentiable=differentiable)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}
@@ -57,26 +51,16 @@ class Adadelta(Optimizer):
                 gd = l2_grad(d, gd, wd, maximize)
                 v = arr(st["square_avg"])
                 u = arr(st["acc_delta"])
-                v *= rho
-                t = gd * (1 - rho)
-                t *= gd
-                v += t
+                t = ema_square_(xp, v, gd, rho)
                 std = v + eps
                 xp.sqrt(std, out=std)
                 delta = u + eps
                 xp.sqrt(delta, out=delta)
                 delta /= std
                 delta *= gd
-                u *= rho
-                xp.multiply(delta, 1 - rho, out=t)
-                t *= delta
-                u += t
+                ema_square_(xp, u, delta, rho, t)
                 delta *= lr
                 d -= delta
         return loss
 
-    @staticmethod
-    def _init_state(st: dict, p) -> None:
-        st["step"] = _step_tensor()
-        st["square_avg"] = _zeros_like(p)
-        st["acc_delta"] = _zeros_like(p)
+    _init_state = staticmethod(zero_state("square_avg", "acc_delta"))

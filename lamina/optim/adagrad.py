@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .optimizer import (
-    Optimizer,
-    _check_differentiable,
-    _check_lr,
-    _full_like,
-    _is_uninitialized,
-    _step_tensor,
-)
+from .optimizer import Optimizer, _check_args, _full_like, _is_uninitialized, _step_tensor
 
 __all__ = ["Adagrad"]
 
@@ -42,17 +35,9 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
                  fused=None) -> None:
-        _check_lr(lr)
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: "
-                             f"{initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        _check_differentiable(differentiable)
+        _check_args(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                    initial_accumulator_value=initial_accumulator_value, epsilon=eps,
+                    differentiable=differentiable)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,

@@ -3,41 +3,11 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .optimizer import (
-    Optimizer,
-    _check_differentiable,
-    _check_lr,
-    _step_tensor,
-    _to_scalar,
-    _zeros_like,
-)
+from ._steps import (closure_loss, decayed_grad, ema_square_, group_lr, lerp_, param_steps,
+                     zero_state)
+from .optimizer import Optimizer, _check_args, _check_differentiable, _to_scalar, _zeros_like
 
 __all__ = ["Adam"]
-
-
-def _check_betas(betas) -> None:
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-
-
-def _check_eps_wd(eps, weight_decay) -> None:
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _lerp(xp, m, g, t, w) -> None:
-    """m.lerp_(g, w) with torch's two formulas; ``t`` holds ``g - m`` and is clobbered."""
-    if w < 0.5:
-        t *= w
-        m += t
-    else:
-        t *= 1 - w
-        xp.subtract(g, t, out=m)
 
 
 class Adam(Optimizer):
@@ -71,10 +41,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False) -> None:
-        _check_lr(lr)
-        _check_eps_wd(eps, 0.0)
-        _check_betas(betas)
-        _check_eps_wd(0.0, weight_decay)
+        _check_args(lr, epsilon=eps, betas=betas, weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError(  # noqa: TRY004 - torch raises ValueError
@@ -102,16 +69,8 @@ class Adam(Optimizer):
             group.setdefault("decoupled_weight_decay", False)
             group.setdefault("fused", None)
 
-    @staticmethod
-    def _init_state(st: dict, p) -> None:
-        st["step"] = _step_tensor()
-        st["exp_avg"] = _zeros_like(p)
-        st["exp_avg_sq"] = _zeros_like(p)
-
-    @staticmethod
-    def _init_state_ams(st: dict, p) -> None:
-        Adam._init_state(st, p)
-        st["max_exp_avg_sq"] = _zeros_like(p)
+    _init_state = staticmethod(zero_state("exp_avg", "exp_avg_sq"))
+    _init_state_ams = staticmethod(zero_state("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
 
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss (or None)."""
@@ -122,7 +81,6 @@ class Adam(Optimizer):
             beta1 = _to_scalar(beta1)
             beta2 = _to_scalar(beta2)
             omb1 = 1 - beta1
-            omb2 = 1 - beta2
             eps = group["eps"]
             wd = group["weight_decay"]
             amsgrad = group["amsgrad"]
@@ -132,17 +90,11 @@ class Adam(Optimizer):
             for xp, d, gd, st, arr, step in param_steps(self, group, init):
                 if amsgrad and "max_exp_avg_sq" not in st:
                     st["max_exp_avg_sq"] = _zeros_like(st["exp_avg_sq"])
-                if decoupled and wd != 0:
-                    d *= 1 - lr * wd
-                gd = l2_grad(d, gd, 0 if decoupled else wd, maximize)
+                gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
                 m = arr(st["exp_avg"])
                 v = arr(st["exp_avg_sq"])
-                t = gd - m
-                _lerp(xp, m, gd, t, omb1)
-                v *= beta2
-                xp.multiply(gd, omb2, out=t)
-                t *= gd
-                v += t
+                t = lerp_(xp, m, gd, omb1)
+                ema_square_(xp, v, gd, beta2, t)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 step_size = lr / bias_correction1

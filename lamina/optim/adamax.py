@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .adam import _check_betas, _check_eps_wd, _lerp
-from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+from ._steps import closure_loss, group_lr, l2_grad, lerp_, param_steps, zero_state
+from .optimizer import Optimizer, _check_args
 
 __all__ = ["Adamax"]
 
@@ -32,11 +31,8 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False,
                  capturable=False) -> None:
-        _check_lr(lr)
-        _check_eps_wd(eps, 0.0)
-        _check_betas(betas)
-        _check_eps_wd(0.0, weight_decay)
-        _check_differentiable(differentiable)
+        _check_args(lr, epsilon=eps, betas=betas, weight_decay=weight_decay,
+                    differentiable=differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
@@ -55,8 +51,7 @@ class Adamax(Optimizer):
                 gd = l2_grad(d, gd, wd, maximize)
                 m = arr(st["exp_avg"])
                 u = arr(st["exp_inf"])
-                t = gd - m
-                _lerp(xp, m, gd, t, 1 - beta1)
+                t = lerp_(xp, m, gd, 1 - beta1)
                 u *= beta2
                 xp.abs(gd, out=t)
                 t += eps
@@ -67,8 +62,4 @@ class Adamax(Optimizer):
                 d -= t
         return loss
 
-    @staticmethod
-    def _init_state(st: dict, p) -> None:
-        st["step"] = _step_tensor()
-        st["exp_avg"] = _zeros_like(p)
-        st["exp_inf"] = _zeros_like(p)
+    _init_state = staticmethod(zero_state("exp_avg", "exp_inf"))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .adam import _check_betas, _check_eps_wd, _lerp
-from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+from ._steps import closure_loss, decayed_grad, ema_square_, group_lr, lerp_, param_steps
+from .optimizer import Optimizer, _check_args, _step_tensor, _zeros_like
 
 __all__ = ["NAdam"]
 
@@ -35,13 +34,8 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False) -> None:
-        _check_lr(lr)
-        _check_eps_wd(eps, 0.0)
-        _check_betas(betas)
-        _check_eps_wd(0.0, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        _check_differentiable(differentiable)
+        _check_args(lr, epsilon=eps, betas=betas, weight_decay=weight_decay,
+                    momentum_decay=momentum_decay, differentiable=differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay,
                     "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
@@ -61,9 +55,7 @@ class NAdam(Optimizer):
             decoupled = group["decoupled_weight_decay"]
             maximize = group["maximize"]
             for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
-                if decoupled and wd != 0:
-                    d *= 1 - lr * wd
-                gd = l2_grad(d, gd, 0 if decoupled else wd, maximize)
+                gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
                 bias_correction2 = 1 - beta2 ** step
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
@@ -72,12 +64,8 @@ class NAdam(Optimizer):
                 mu_product = float(mp)
                 m = arr(st["exp_avg"])
                 v = arr(st["exp_avg_sq"])
-                t = gd - m
-                _lerp(xp, m, gd, t, 1 - beta1)
-                v *= beta2
-                xp.multiply(gd, 1 - beta2, out=t)
-                t *= gd
-                v += t
+                t = lerp_(xp, m, gd, 1 - beta1)
+                ema_square_(xp, v, gd, beta2, t)
                 xp.divide(v, bias_correction2, out=t)
                 xp.sqrt(t, out=t)
                 t += eps

@@ -19,6 +19,7 @@ import numpy as _np
 from .. import _dtype as D
 from .._device import CPU, backend
 from .._tensor import Tensor, _make
+from ..nn.module import _typename
 
 __all__ = [
     "Optimizer",
@@ -78,17 +79,6 @@ def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
     h = _RemovableHandle(_GLOBAL_POST_HOOKS)
     _GLOBAL_POST_HOOKS[h.id] = hook
     return h
-
-
-def _typename(obj) -> str:
-    """torch.typename: 'torch.FloatTensor' for tensors, the qualified class name otherwise."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", None)
-    prefix = module + "." if module not in (None, "builtins", "__builtin__") else ""
-    name = (getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-            or obj.__class__.__name__)
-    return prefix + name
 
 
 def _run_hooked(fn, self, args, kwargs):
@@ -499,3 +489,22 @@ def _check_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_args(lr, *, differentiable: bool = False, **hyper) -> None:
+    """The argument checks of torch's optimizer constructors, with torch's messages, in the
+    order given: ``lr`` first; then ``betas`` each in [0, 1), ``rho`` in [0, 1] and every other
+    keyword >= 0 (``Invalid <name> value: <v>``, so torch's ``eps`` is passed as ``epsilon``);
+    then ``differentiable`` must be False."""
+    _check_lr(lr)
+    for name, v in hyper.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= v[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {v[i]}")
+        elif name == "rho":
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"Invalid rho value: {v}")
+        elif not 0.0 <= v:
+            raise ValueError(f"Invalid {name} value: {v}")
+    _check_differentiable(differentiable)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .adam import _check_betas, _check_eps_wd, _lerp
-from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+from ._steps import (closure_loss, decayed_grad, ema_square_, group_lr, lerp_, param_steps,
+                     zero_state)
+from .optimizer import Optimizer, _check_args
 
 __all__ = ["RAdam"]
 
@@ -32,11 +32,8 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False) -> None:
-        _check_lr(lr)
-        _check_eps_wd(eps, 0.0)
-        _check_betas(betas)
-        _check_eps_wd(0.0, weight_decay)
-        _check_differentiable(differentiable)
+        _check_args(lr, epsilon=eps, betas=betas, weight_decay=weight_decay,
+                    differentiable=differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "decoupled_weight_decay": decoupled_weight_decay,
@@ -55,17 +52,11 @@ class RAdam(Optimizer):
             maximize = group["maximize"]
             rho_inf = 2 / (1 - beta2) - 1
             for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
-                if decoupled and wd != 0:
-                    d *= 1 - lr * wd
-                gd = l2_grad(d, gd, 0 if decoupled else wd, maximize)
+                gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
                 m = arr(st["exp_avg"])
                 v = arr(st["exp_avg_sq"])
-                t = gd - m
-                _lerp(xp, m, gd, t, 1 - beta1)
-                v *= beta2
-                xp.multiply(gd, 1 - beta2, out=t)
-                t *= gd
-                v += t
+                t = lerp_(xp, m, gd, 1 - beta1)
+                ema_square_(xp, v, gd, beta2, t)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
@@ -82,8 +73,4 @@ class RAdam(Optimizer):
                 d -= t
         return loss
 
-    @staticmethod
-    def _init_state(st: dict, p) -> None:
-        st["step"] = _step_tensor()
-        st["exp_avg"] = _zeros_like(p)
-        st["exp_avg_sq"] = _zeros_like(p)
+    _init_state = staticmethod(zero_state("exp_avg", "exp_avg_sq"))

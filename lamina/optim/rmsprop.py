@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .adam import _lerp
-from .optimizer import Optimizer, _check_differentiable, _check_lr, _step_tensor, _zeros_like
+from ._steps import closure_loss, ema_square_, group_lr, l2_grad, lerp_, param_steps, zero_state
+from .optimizer import Optimizer, _check_args, _zeros_like
 
 __all__ = ["RMSprop"]
 
@@ -36,16 +35,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False) -> None:
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        _check_differentiable(differentiable)
+        _check_args(lr, epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha,
+                    differentiable=differentiable)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
                     "centered": centered, "weight_decay": weight_decay,
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
@@ -81,14 +72,10 @@ class RMSprop(Optimizer):
                     st["grad_avg"] = _zeros_like(st["square_avg"])
                 gd = l2_grad(d, gd, wd, maximize)
                 v = arr(st["square_avg"])
-                v *= alpha
-                t = gd * oma
-                t *= gd
-                v += t
+                t = ema_square_(xp, v, gd, alpha)
                 if centered:
                     ga = arr(st["grad_avg"])
-                    xp.subtract(gd, ga, out=t)
-                    _lerp(xp, ga, gd, t, oma)
+                    lerp_(xp, ga, gd, oma, t)
                     xp.multiply(ga, ga, out=t)
                     xp.subtract(v, t, out=t)
                     xp.sqrt(t, out=t)
@@ -106,7 +93,4 @@ class RMSprop(Optimizer):
                     d -= t
         return loss
 
-    @staticmethod
-    def _init_state(st: dict, p) -> None:
-        st["step"] = _step_tensor()
-        st["square_avg"] = _zeros_like(p)
+    _init_state = staticmethod(zero_state("square_avg"))

@@ -21,7 +21,7 @@ from ._rebuild import SAFE_BUILTINS, torch_names, unsupported_torch_global
 from ._zipformat import CheckpointError
 
 __all__ = ["WeightsUnpickler", "FullUnpickler", "add_safe_globals", "get_safe_globals",
-           "clear_safe_globals", "safe_globals", "UnpicklingError", "check_state_dict_metadata"]
+           "clear_safe_globals", "safe_globals", "UnpicklingError"]
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -669,6 +669,8 @@ def _build(self):
                                       f"{t.__name__} may not set the attribute {k!r}: it "
                                       f"shadows a method of the class")
             if k == "_metadata":
+                from ..nn.module import check_state_dict_metadata
+
                 check_state_dict_metadata(v, "lamina.load", UnpicklingError)
         inst.__dict__.update(state)
         return
@@ -690,24 +692,6 @@ def _build(self):
         return
     raise UnpicklingError(f"lamina.load(weights_only=True): BUILD (setting the state) of a "
                           f"{t.__module__}.{t.__qualname__} is not allowed")
-
-
-def check_state_dict_metadata(meta, where: str, error=RuntimeError) -> None:
-    """A state_dict's ``_metadata``: a dict of module path -> dict of str keys, whose
-    ``version`` (when present) is an int or None; anything else raises ``error``."""
-    if not isinstance(meta, dict):
-        raise error(f"{where}: the state_dict's _metadata must be a dict of module path -> "
-                    f"dict; got {type(meta).__name__}")
-    for path, local in meta.items():
-        if type(path) is not str or not isinstance(local, dict) or not all(
-                type(k) is str for k in local):
-            raise error(f"{where}: the state_dict's _metadata maps {path!r} to "
-                        f"{type(local).__name__}; expected a module path (str) mapped to a "
-                        f"dict with str keys")
-        version = local.get("version")
-        if version is not None and type(version) is not int:
-            raise error(f"{where}: the state_dict's _metadata gives module {path!r} the "
-                        f"version {version!r}; expected an int")
 
 
 class _Passthrough(Exception):

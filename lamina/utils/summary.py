@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import lamina
 from lamina.nn.parameter import is_lazy
+from lamina.nn.utils.materialize import dry_forward, is_shape
 
 __all__ = ["ModelSummary", "summary"]
 
@@ -156,11 +157,6 @@ def summary(model, input_size=None, *example_inputs, input_data=None, dtypes=Non
 
 
 # ---------------------------------------------------------------------------- inputs
-def _is_shape(obj) -> bool:
-    return isinstance(obj, (tuple, list, lamina.Size)) and all(
-        isinstance(d, int) and not isinstance(d, bool) for d in obj)
-
-
 def _collect_inputs(model, input_size, example_inputs, input_data, dtypes, device):
     """The positional inputs of the dry run, or None when there are none."""
     tensors: list = []
@@ -168,10 +164,10 @@ def _collect_inputs(model, input_size, example_inputs, input_data, dtypes, devic
     if isinstance(input_size, lamina.Tensor):
         tensors.append(input_size)
     elif input_size is not None:
-        if _is_shape(input_size):
+        if is_shape(input_size):
             shapes = [tuple(input_size)]
         elif isinstance(input_size, (tuple, list)) and input_size and all(
-                _is_shape(s) for s in input_size):
+                is_shape(s) for s in input_size):
             shapes = [tuple(s) for s in input_size]
         else:
             raise TypeError("summary(): input_size must be a shape such as (64, 1, 8, 8), a "
@@ -235,8 +231,8 @@ def _describe(out):
 
 
 def _dry_run(model, inputs, calls) -> None:
-    """Run ``model(*inputs)`` in eval mode under no_grad; record each module call's output."""
-    modes = [(m, m.training) for m in model.modules()]
+    """Run ``model(*inputs)`` (the dry run of ``nn.utils.materialize``: eval mode, no_grad);
+    record each module call's output."""
     # Eval mode already keeps BatchNorm's statistics still; the copies also cover custom
     # modules that update buffers in forward. Lazy buffers have no values to keep yet.
     saved = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]
@@ -250,14 +246,10 @@ def _dry_run(model, inputs, calls) -> None:
     try:
         for m in model.modules():
             handles.append(m.register_forward_hook(hook))
-        model.eval()
-        with lamina.no_grad():
-            model(*inputs)
+        dry_forward(model, inputs)
     finally:
         for h in handles:
             h.remove()
-        for m, mode in modes:
-            m.training = mode
         with lamina.no_grad():
             for b, copy in saved:
                 if b.shape == copy.shape:

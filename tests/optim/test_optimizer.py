@@ -472,3 +472,19 @@ def test_tiny_mlp_training_matches_torch(name, kw):
     assert ll.item() == pytest.approx(tl.item(), rel=1e-4)
     for a, b in zip(lp, tp):
         assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_check_args_uses_torchs_messages_in_order():
+    from lamina.optim.optimizer import _check_args
+
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        _check_args(-1, epsilon=-1)
+    with pytest.raises(ValueError, match="Invalid epsilon value: -1"):
+        _check_args(0.1, epsilon=-1, weight_decay=-1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
+        _check_args(0.1, betas=(0.5, 1.0))
+    with pytest.raises(ValueError, match="Invalid rho value: 1.5"):
+        _check_args(0.1, rho=1.5)
+    with pytest.raises(RuntimeError, match="differentiable=True"):
+        _check_args(0.1, rho=1.0, differentiable=True)
+    _check_args(0.0, betas=(0.0, 0.999), rho=0.0, weight_decay=0)

@@ -8,8 +8,6 @@ is lamina/ops/conv.py (im2col + one GEMM).
 
 from __future__ import annotations
 
-import math
-
 from ..._creation import empty
 from ..._tensor import Tensor
 from ...ops import conv as _C
@@ -17,7 +15,8 @@ from ...ops.sampling import pad as _pad
 from .._errors import shape_error
 from ..module import Module
 from ..parameter import Parameter
-from .utils import _pair, _reverse_repeat_tuple, _single, _triple, input_shape
+from .utils import (_pair, _reverse_repeat_tuple, _single, _triple, input_shape,
+                    reset_fan_in_uniform_)
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
@@ -87,18 +86,9 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Redraw weight then bias from the default generator, in torch's order."""
-        from .. import init
-
-        # kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (fan_in =
-        # in_channels / groups * prod(kernel_size)); torch writes it this way, and the same
-        # float steps keep the draws bit-identical to torch's.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)  # U(+-1/sqrt(fan_in))
-                init.uniform_(self.bias, -bound, bound)
+        """Redraw weight then bias from the default generator, in torch's order (fan_in =
+        in_channels / groups * prod(kernel_size))."""
+        reset_fan_in_uniform_(self.weight, self.bias, draw_bias_without_fan_in=False)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

@@ -13,6 +13,7 @@ from .. import functional as F
 from .._errors import ModuleInputError, shape_error
 from ..module import Module
 from ..parameter import Parameter
+from .utils import reset_fan_in_uniform_, uniform_within_
 
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
@@ -77,16 +78,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Redraw weight then bias from the default generator, in torch's order."""
-        from .. import init
-
-        # kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)): gain
-        # sqrt(2 / (1 + 5)) times sqrt(3 / fan_in). torch writes it this way (its historical
-        # default), and the same float steps keep the draws bit-identical to torch's.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0  # U(+-1/sqrt(fan_in))
-            init.uniform_(self.bias, -bound, bound)
+        reset_fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         # F.linear after a shape check that names this layer
@@ -147,12 +139,8 @@ class Bilinear(Module):
 
     def reset_parameters(self) -> None:
         """Redraw weight then bias from U(+-1/sqrt(in1_features)), in torch's order."""
-        from .. import init
-
         bound = 1 / math.sqrt(self.weight.size(1))
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+        uniform_within_(bound, *(t for t in (self.weight, self.bias) if t is not None))
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         s1, s2 = tuple(input1.shape), tuple(input2.shape)

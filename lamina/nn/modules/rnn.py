@@ -24,11 +24,11 @@ from ..._tensor import Tensor
 from ...ops.rnn import PackedToPadded, PaddedToPacked, rnn_layer
 from ...ops.shape import cat, stack
 from .. import functional as F
-from .. import init
 from ..lazy import LazyModuleMixin
 from ..module import Module
 from ..parameter import Parameter, UninitializedParameter
 from ..utils.rnn import PackedSequence, _device_idx, _positions
+from .utils import uniform_within_
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
            "LazyRNN", "LazyLSTM", "LazyGRU"]
@@ -144,8 +144,7 @@ class RNNBase(Module):
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        uniform_within_(stdv, *self.parameters())
 
     # ------------------------------------------------------------------ checks (torch's)
     def check_input(self, input: Tensor, batch_sizes) -> None:
@@ -449,8 +448,7 @@ class RNNCellBase(Module):
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        uniform_within_(stdv, *self.parameters())
 
     def _check_cell(self, input, hx):
         if input.size(-1) != self.input_size:

@@ -4,6 +4,7 @@ of layers whose torch counterpart raises ``ValueError``."""
 from __future__ import annotations
 
 import collections.abc
+import math
 from itertools import repeat
 
 from .._errors import ModuleInputError
@@ -18,6 +19,8 @@ __all__ = [
     "_triple",
     "input_shape",
     "make_affine",
+    "reset_fan_in_uniform_",
+    "uniform_within_",
     "value_shape_error",
 ]
 
@@ -81,3 +84,30 @@ def make_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
     else:
         module.register_parameter("weight", None)
         module.register_parameter("bias", None)
+
+
+def reset_fan_in_uniform_(weight, bias, *, draw_bias_without_fan_in: bool = True) -> None:
+    """The default ``reset_parameters`` of Linear and the conv layers, in torch's order:
+    ``weight`` from ``kaiming_uniform_(a=sqrt(5))``, which is U(+-1/sqrt(fan_in)) written as
+    torch writes it (gain sqrt(2 / (1 + 5)) times sqrt(3 / fan_in): the same float steps keep
+    the draws bit-identical to torch's), then ``bias`` (if any) from U(+-1/sqrt(fan_in)).
+
+    With fan_in 0, Linear still draws the bias (from U(0, 0)); the conv layers leave it as is
+    (``draw_bias_without_fan_in=False``), as torch does."""
+    from .. import init
+
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        if fan_in == 0 and not draw_bias_without_fan_in:
+            return
+        uniform_within_(1 / math.sqrt(fan_in) if fan_in > 0 else 0, bias)
+
+
+def uniform_within_(bound: float, *tensors) -> None:
+    """Fill each tensor in turn from U(-bound, bound) (one draw after the other, as torch's
+    ``reset_parameters`` loops do)."""
+    from .. import init
+
+    for t in tensors:
+        init.uniform_(t, -bound, bound)

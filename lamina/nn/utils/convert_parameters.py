@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..._tensor import Tensor
+from ..module import _typename
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -46,8 +47,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         TypeError: ``vec`` is not a Tensor, or the parameters are on different devices.
     """
     if not isinstance(vec, Tensor):
-        from ...optim.optimizer import _typename
-
         raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
     device = None
     pointer = 0

@@ -14,7 +14,8 @@ from ..parameter import UninitializedTensorMixin, _slot_get
 __all__ = ["materialize"]
 
 
-def _is_shape(x) -> bool:
+def is_shape(x) -> bool:
+    """A shape: a tuple or list (or Size) of ints."""
     return isinstance(x, (tuple, list)) and all(
         isinstance(s, int) and not isinstance(s, bool) for s in x)
 
@@ -86,10 +87,10 @@ def materialize(model: Module, *example_inputs, input_shape=None, dtype=None,
         raise TypeError("materialize: expected example inputs (materialize(model, x)) or "
                         "input_shape (materialize(model, input_shape=(2, 20))), got neither")
     if input_shape is not None:
-        if isinstance(input_shape, int) or _is_shape(input_shape):
+        if isinstance(input_shape, int) or is_shape(input_shape):
             shapes = [input_shape]
         elif isinstance(input_shape, Sequence) and input_shape and \
-                all(isinstance(s, int) or _is_shape(s) for s in input_shape):
+                all(isinstance(s, int) or is_shape(s) for s in input_shape):
             shapes = list(input_shape)
         else:
             raise TypeError(f"materialize: input_shape must be a shape (a tuple of ints) or a "
@@ -104,14 +105,7 @@ def materialize(model: Module, *example_inputs, input_shape=None, dtype=None,
     lazy = [(name, m) for name, m in model.named_modules() if isinstance(m, LazyModuleMixin)]
     if not lazy:
         return model
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        with no_grad():
-            model(*example_inputs)
-    finally:
-        for m, mode in modes:
-            m.__dict__["training"] = mode
+    dry_forward(model, example_inputs)
     pending = [(name, m) for name, m in lazy
                if isinstance(m, LazyModuleMixin) and m.has_uninitialized_params()]
     if pending:
@@ -120,3 +114,18 @@ def materialize(model: Module, *example_inputs, input_shape=None, dtype=None,
                            "still not materialized: call materialize with inputs that take "
                            "every branch, or run them once yourself")
     return model
+
+
+def dry_forward(model: Module, inputs):
+    """The one dry run (``materialize`` and ``utils.summary``): ``model(*inputs)`` under
+    ``no_grad`` with every module in eval mode (Dropout draws nothing, BatchNorm's running
+    statistics stay), each module's train/eval mode restored afterwards, even on error.
+    Returns the output."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with no_grad():
+            return model(*inputs)
+    finally:
+        for m, mode in modes:
+            m.__dict__["training"] = mode

@@ -116,3 +116,15 @@ def test_failed_dry_run_restores_modes():
     with pytest.raises(RuntimeError):
         materialize(net, input_shape=(2, 3))  # a 2-D input for a conv
     assert net.training and net[0].training
+
+
+def test_dry_forward_restores_modes_even_on_error():
+    from lamina.nn.utils.materialize import dry_forward
+
+    net = nn.Sequential(nn.Dropout(0.5), nn.Linear(2, 2))
+    net[1].eval()
+    out = dry_forward(net, (lamina.ones(1, 2),))
+    assert not out.requires_grad and net.training and not net[1].training
+    with pytest.raises(RuntimeError):
+        dry_forward(net, (lamina.ones(1, 3),))
+    assert net[0].training and not net[1].training

@@ -1,4 +1,7 @@
-"""lamina.utils.data against torch.utils.data: batch shapes, seeded order, collation."""
+"""lamina.utils.data.dataloader against torch.utils.data: batch shapes, seeded order, collation.
+
+The datasets and samplers have their own files (test_dataset.py, test_sampler.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ import torch
 import torch.utils.data as TD
 
 import lamina as L
-from lamina.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,
-                               IterableDataset, RandomSampler, SequentialSampler, Subset,
-                               SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                               default_collate, get_worker_info, random_split)
+from lamina.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset,
+                               SequentialSampler, TensorDataset, default_collate,
+                               get_worker_info)
 
 X = np.arange(40, dtype=np.float32).reshape(20, 2)
 
@@ -54,52 +56,6 @@ def test_generator_argument_and_batch_shapes():
     for a, b in zip(lb, tb):
         np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
         assert a[1].dtype == L.int64
-
-
-@pytest.mark.parametrize("fracs", [[3, 17], [0.3, 0.7], [0.5, 0.25, 0.25], [0.33, 0.33, 0.34]])
-def test_random_split_matches_torch(fracs):
-    _both(5)
-    a = random_split(range(20), fracs)
-    b = TD.random_split(range(20), fracs)
-    assert [list(s) for s in a] == [list(s) for s in b]
-    a = random_split(range(20), fracs, generator=L.Generator().manual_seed(1))
-    b = TD.random_split(range(20), fracs, generator=torch.Generator().manual_seed(1))
-    assert [list(s) for s in a] == [list(s) for s in b]
-
-
-def test_random_split_bad_lengths():
-    with pytest.raises(ValueError, match="Sum of input lengths"):
-        random_split(range(10), [3, 3])
-
-
-def test_samplers_match_torch():
-    data = list(range(13))
-    for replacement, n in [(False, None), (True, 40), (False, 30)]:
-        a = list(RandomSampler(data, replacement, n, generator=L.Generator().manual_seed(3)))
-        b = list(TD.RandomSampler(data, replacement, n,
-                                  generator=torch.Generator().manual_seed(3)))
-        assert a == b
-    a = list(SubsetRandomSampler([5, 6, 7, 8], generator=L.Generator().manual_seed(2)))
-    b = list(TD.SubsetRandomSampler([5, 6, 7, 8], generator=torch.Generator().manual_seed(2)))
-    assert a == b
-    assert list(SequentialSampler(data)) == data
-    assert list(BatchSampler(SequentialSampler(data), 5, False)) == \
-        list(TD.BatchSampler(TD.SequentialSampler(data), 5, False))
-    assert list(BatchSampler(SequentialSampler(data), 5, True)) == \
-        list(TD.BatchSampler(TD.SequentialSampler(data), 5, True))
-    assert len(BatchSampler(SequentialSampler(data), 5, True)) == 2
-
-
-def test_weighted_sampler():
-    w = [0.0, 0.0, 1.0, 3.0]
-    idx = list(WeightedRandomSampler(w, 200, generator=L.Generator().manual_seed(0)))
-    assert set(idx) <= {2, 3}
-    frac3 = idx.count(3) / len(idx)
-    assert 0.6 < frac3 < 0.9
-    no_rep = list(WeightedRandomSampler([1, 1, 1, 1], 4, replacement=False))
-    assert sorted(no_rep) == [0, 1, 2, 3]
-    with pytest.raises(ValueError):
-        WeightedRandomSampler(w, 0)
 
 
 def test_default_collate_like_torch():
@@ -163,18 +119,6 @@ def _same_structure(a, b):
             _same_structure(x, y)
     else:
         assert a == b
-
-
-def test_datasets():
-    ds = TensorDataset(L.arange(5), L.arange(5) * 2)
-    assert len(ds) == 5 and ds[2][1].item() == 4
-    with pytest.raises(ValueError, match="Size mismatch"):
-        TensorDataset(L.arange(5), L.arange(4))
-    sub = Subset(ds, [4, 0])
-    assert len(sub) == 2 and sub[0][0].item() == 4
-    cat = ConcatDataset([ds, ds])
-    assert len(cat) == 10 and cat[7][0].item() == 2 and cat[-1][0].item() == 4
-    assert len(ds + ds) == 10
 
 
 class _Squares(Dataset):
