@@ -104,23 +104,16 @@ def worker_mlp(use_ddp: bool):
 
 def worker_digits():
     sys.path.insert(0, ROOT)
-    from sklearn.datasets import load_digits
-
     import lamina as torch
     import lamina.distributed as dist
-    from benchmarks.workloads.digits_epoch import build_model
+    from benchmarks.workloads.digits_epoch import build_model, load_train
     from lamina.utils.data.distributed import DistributedSampler
 
     dist.init_process_group()
     n = dist.get_world_size()
     data = torch.utils.data
     torch.manual_seed(0)
-    digits = load_digits()
-    images = torch.tensor(digits.images / 16.0, dtype=torch.float32).unsqueeze(1)
-    labels = torch.tensor(digits.target, dtype=torch.long)
-    generator = torch.Generator().manual_seed(0)
-    train, _ = data.random_split(data.TensorDataset(images, labels), [0.8, 0.2],
-                                 generator=generator)
+    images, train, _ = load_train(torch)
     sampler = DistributedSampler(train, seed=0)
     loader = data.DataLoader(train, batch_size=64 // n, sampler=sampler)
     net = build_model(torch)

@@ -1,7 +1,7 @@
 """The main job's training loop: one epoch of the digits CNN (``python -m lamina.examples.digits``).
 
-The network is the demo's (``lamina.examples.digits.build_model``), written here again against
-the torch API because workloads never import lamina: lazy Conv/BatchNorm/Linear layers, one
+The network and the data split are the demo's (``lamina/examples/_digits_common.py``, loaded
+by path because workloads never import lamina): lazy Conv/BatchNorm/Linear layers, one
 convolution module used twice (tied), materialized by one forward in ``setup``. One ``step`` is
 a full epoch over the 1,438 training images of scikit-learn's digits: DataLoader (batch 64,
 seeded shuffle, default collation of a ``random_split`` Subset), forward, CrossEntropyLoss,
@@ -10,7 +10,8 @@ backward, Adam step.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import importlib.util
+import os
 
 TARGET = 1.2
 ISSUE = 8
@@ -20,42 +21,40 @@ DESCRIPTION = (
 )
 
 
+def _demo_common():
+    """lamina/examples/_digits_common.py (the demo's network and split), loaded by path:
+    importing it as ``lamina.examples._digits_common`` would import lamina into torch's run."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                        "lamina", "examples", "_digits_common.py")
+    spec = importlib.util.spec_from_file_location("_digits_common", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_DEMO = _demo_common()
+
+
 def build_model(torch):
-    nn = torch.nn
-    tied = nn.LazyConv2d(16, 3, padding=1)
-    features = nn.Sequential(OrderedDict([
-        ("conv1", nn.LazyConv2d(16, 3, padding=1)),
-        ("bn1", nn.LazyBatchNorm2d()),
-        ("relu1", nn.ReLU()),
-        ("conv2", tied),
-        ("bn2", nn.LazyBatchNorm2d()),
-        ("relu2", nn.ReLU()),
-        ("conv3", tied),
-        ("bn3", nn.LazyBatchNorm2d()),
-        ("relu3", nn.ReLU()),
-        ("pool", nn.MaxPool2d(2)),
-    ]))
-    classifier = nn.Sequential(OrderedDict([
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.LazyLinear(64)),
-        ("relu", nn.ReLU()),
-        ("fc2", nn.Linear(64, 10)),
-    ]))
-    return nn.Sequential(OrderedDict([("features", features), ("classifier", classifier)]))
+    """The digits demo's CNN built from ``torch.nn``."""
+    return _DEMO.build_model(torch.nn)
+
+
+def load_train(torch):
+    """(all images, the 80% train Subset, the split's generator): scikit-learn's digits split
+    as the demo splits them with seed 0."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    generator = torch.Generator().manual_seed(0)
+    train, _ = _DEMO.split_digits(torch, digits, generator)
+    return train.dataset.tensors[0], train, generator
 
 
 def setup(torch):
-    from sklearn.datasets import load_digits
-
-    data = torch.utils.data
     torch.manual_seed(0)
-    digits = load_digits()
-    images = torch.tensor(digits.images / 16.0, dtype=torch.float32).unsqueeze(1)
-    labels = torch.tensor(digits.target, dtype=torch.long)
-    generator = torch.Generator().manual_seed(0)
-    train, _ = data.random_split(data.TensorDataset(images, labels), [0.8, 0.2],
-                                      generator=generator)
-    loader = data.DataLoader(train, batch_size=64, shuffle=True, generator=generator)
+    images, train, generator = load_train(torch)
+    loader = torch.utils.data.DataLoader(train, batch_size=64, shuffle=True, generator=generator)
     net = build_model(torch)
     net(images[:2])  # materialize the lazy layers outside the timed epoch
     net.train()

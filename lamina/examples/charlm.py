@@ -32,7 +32,9 @@ import sys
 import time
 
 import lamina as torch
-from lamina.examples._cli import have, positive_float, positive_int
+from lamina.examples._cli import (add_run_options, have, load_checkpoints, log_checkpoints,
+                                 parse_device, positive_float, positive_int,
+                                 save_checkpoints)
 from lamina.examples.gpt import GPT, GPTConfig, get_batch
 
 CHECKPOINT = "charlm_gpt"
@@ -137,20 +139,11 @@ def save_and_reload(model, config, out_dir: str, probe, device) -> dict:
     Raises:
         RuntimeError: a reloaded model computes different logits.
     """
-    import lamina.safetensors
-
-    paths = {"pt": os.path.join(out_dir, CHECKPOINT + ".pt"),
-             "safetensors": os.path.join(out_dir, CHECKPOINT + ".safetensors")}
-    state = model.state_dict()
-    torch.save(state, paths["pt"])
-    lamina.safetensors.save_file(state, paths["safetensors"])
+    paths = save_checkpoints(model, out_dir, CHECKPOINT)
     model.eval()
     with torch.no_grad():
         expected = model(probe, probe)[1]
-    loaded = {"pt": torch.load(paths["pt"], map_location=str(device), weights_only=True),
-              "safetensors": lamina.safetensors.load_file(paths["safetensors"],
-                                                          device=str(device))}
-    for kind, sd in loaded.items():
+    for kind, sd in load_checkpoints(paths, device).items():
         fresh = GPT(config).to(device)
         fresh.load_state_dict(sd)
         if fresh.lm_head.weight is not fresh.transformer.wte.weight:
@@ -216,10 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="F.scaled_dot_product_attention or the explicit masked softmax (sdpa)")
     p.add_argument("--sample-chars", type=positive_int, default=None,
                    help="length of each sample (300; 60 with --quick)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (cpu)")
-    p.add_argument("--out", default="charlm-out", metavar="DIR",
-                   help="directory for the checkpoints and the figure (./charlm-out)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the init, batches, samples (0)")
+    add_run_options(p, "charlm-out", "seed of the init, batches, samples (0)")
     return p
 
 
@@ -237,15 +227,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.sample_chars = args.sample_chars or 300
     if args.embd % args.heads:
         parser.error(f"argument --embd: {args.embd} is not a multiple of --heads {args.heads}")
-    try:
-        dev = torch.device(args.device)
-    except (RuntimeError, ValueError, TypeError) as e:
-        parser.error(f"argument --device: {e}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        parser.error(f"argument --device: {args.device!r} is not available (CUDA needs an "
-                     "NVIDIA GPU and CuPy: pip install cupy-cuda12x); use --device cpu")
-    if dev.type not in ("cpu", "cuda"):
-        parser.error(f"argument --device: expected cpu or cuda[:N], got {args.device!r}")
+    dev = parse_device(parser, args.device)
     args.device = dev
     args.warmup = max(1, min(50, args.steps // 10))
     args.eval_batches = 2 if args.quick else 8
@@ -306,9 +288,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
     probe = val_data[:(args.block_size + 1) * 2][:args.block_size * 2]
     probe = probe.view(2, args.block_size).to(args.device)
     paths = save_and_reload(model, config, args.out, probe, args.device)
-    for kind in ("pt", "safetensors"):
-        size = os.path.getsize(paths[kind])
-        log(f"checkpoint ({kind}): {paths[kind]} ({size / 1024:.0f} KiB)")
+    log_checkpoints(paths, log)
     log("reloaded both into a fresh GPT: identical loss on a validation batch")
 
     after = sample(model, codec, args, seed=args.seed)

@@ -40,7 +40,10 @@ import time
 from collections import OrderedDict
 
 import lamina as torch
-from lamina.examples._cli import have, positive_float, positive_int
+from lamina.examples import _digits_common
+from lamina.examples._cli import (add_run_options, have, load_checkpoints, log_checkpoints,
+                                 parse_device, positive_float, positive_int,
+                                 save_checkpoints)
 from lamina import nn
 
 INITS = ("kaiming", "xavier", "normal", "default")
@@ -55,31 +58,13 @@ class MissingDependency(Exception):
 
 # ---------------------------------------------------------------------------- model
 def build_model() -> nn.Module:
-    """The demo's CNN, all shapes inferred at the first call.
+    """The demo's CNN (``_digits_common.build_model``) made of lamina's lazy layers; all
+    shapes are inferred at the first call.
 
     ``features.conv2`` and ``features.conv3`` are the same ``LazyConv2d`` object: two layers,
     one set of weights (16 -> 16 channels, so its input and output shapes agree).
     """
-    tied = nn.LazyConv2d(16, 3, padding=1)
-    features = nn.Sequential(OrderedDict([
-        ("conv1", nn.LazyConv2d(16, 3, padding=1)),
-        ("bn1", nn.LazyBatchNorm2d()),
-        ("relu1", nn.ReLU()),
-        ("conv2", tied),
-        ("bn2", nn.LazyBatchNorm2d()),
-        ("relu2", nn.ReLU()),
-        ("conv3", tied),
-        ("bn3", nn.LazyBatchNorm2d()),
-        ("relu3", nn.ReLU()),
-        ("pool", nn.MaxPool2d(2)),
-    ]))
-    classifier = nn.Sequential(OrderedDict([
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.LazyLinear(64)),
-        ("relu", nn.ReLU()),
-        ("fc2", nn.Linear(64, 10)),
-    ]))
-    return nn.Sequential(OrderedDict([("features", features), ("classifier", classifier)]))
+    return _digits_common.build_model(nn)
 
 
 def initializer(kind: str):
@@ -115,16 +100,9 @@ def load_data(seed: int):
         raise MissingDependency(
             f"scikit-learn is required for the digits data; install it with: {INSTALL_HINT}"
         ) from None
-    from lamina.utils.data import TensorDataset, random_split
 
-    digits = load_digits()
-    # pixel values are 0..16; float64 from scikit-learn becomes float32 here, once
-    images = torch.tensor(digits.images / 16.0, dtype=torch.float32).unsqueeze(1)
-    labels = torch.tensor(digits.target, dtype=torch.long)
-    dataset = TensorDataset(images, labels)
     generator = torch.Generator().manual_seed(seed)
-    train, test = random_split(dataset, [0.8, 0.2], generator=generator)
-    return train, test
+    return _digits_common.split_digits(torch, load_digits(), generator)
 
 
 def _stack(subset, device):
@@ -252,21 +230,11 @@ def save_and_reload(model, out_dir: str, test_images, device):
     Raises:
         RuntimeError: a reloaded model predicts differently (the checkpoint is not faithful).
     """
-    import lamina.safetensors
-
-    paths = {"pt": os.path.join(out_dir, CHECKPOINT + ".pt"),
-             "safetensors": os.path.join(out_dir, CHECKPOINT + ".safetensors")}
-    state = model.state_dict()
-    torch.save(state, paths["pt"])
-    lamina.safetensors.save_file(state, paths["safetensors"])
-
+    paths = save_checkpoints(model, out_dir, CHECKPOINT)
     model.eval()
     with torch.no_grad():
         expected = model(test_images)
-    loaded = {"pt": torch.load(paths["pt"], map_location=str(device), weights_only=True),
-              "safetensors": lamina.safetensors.load_file(paths["safetensors"],
-                                                          device=str(device))}
-    for kind, sd in loaded.items():
+    for kind, sd in load_checkpoints(paths, device).items():
         fresh = build_model().to(device)  # lazy: load_state_dict materializes it
         fresh.load_state_dict(sd)
         fresh.eval()
@@ -360,10 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=INITS, default="kaiming",
                    help="weight initializer applied through model.apply before the first "
                         "forward (kaiming)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (cpu)")
-    p.add_argument("--out", default="digits-out", metavar="DIR",
-                   help="directory for the checkpoints and the figure (./digits-out)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, init and shuffle (0)")
+    add_run_options(p, "digits-out", "seed of the split, init and shuffle (0)")
     p.add_argument("--nproc", type=positive_int, default=1,
                    help="data-parallel ranks (1); N > 1 re-launches this program on N MPI "
                         "processes (python -m lamina.distributed.run), needs "
@@ -375,15 +340,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Parse and check ``argv``; bad values exit through ``parser.error`` (status 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        dev = torch.device(args.device)
-    except (RuntimeError, ValueError, TypeError) as e:
-        parser.error(f"argument --device: {e}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        parser.error(f"argument --device: {args.device!r} is not available (CUDA needs an "
-                     "NVIDIA GPU and CuPy: pip install cupy-cuda12x); use --device cpu")
-    if dev.type not in ("cpu", "cuda"):
-        parser.error(f"argument --device: expected cpu or cuda[:N], got {args.device!r}")
+    dev = parse_device(parser, args.device)
     args.device = dev
     return args
 
@@ -446,9 +403,7 @@ def run(args: argparse.Namespace, log=print) -> dict:
                 "checkpoints": None, "figure": None, "seconds": time.perf_counter() - t_start}
     os.makedirs(args.out, exist_ok=True)
     paths = save_and_reload(model, args.out, test_images, device)
-    for kind in ("pt", "safetensors"):
-        size = os.path.getsize(paths[kind])
-        log(f"checkpoint ({kind}): {paths[kind]} ({size / 1024:.0f} KiB)")
+    log_checkpoints(paths, log)
     log(f"reloaded both into a fresh lazy model: predictions identical on the {n_test} "
         "test images")
 

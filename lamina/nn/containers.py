@@ -165,6 +165,30 @@ class Sequential(Module):
         return self
 
 
+def _set_pairs(container, kind: str, pairs) -> None:
+    """``container[k] = v`` for each ``(k, v)`` of ``pairs`` (a dict container's ``update``
+    from a sequence); torch's errors, naming ``kind``, for an element that is not a pair."""
+    for j, kv in enumerate(pairs):
+        if not isinstance(kv, container_abcs.Iterable):
+            raise TypeError(kind + " update sequence element #" + str(j)
+                            + " should be Iterable; is" + type(kv).__name__)
+        if not len(kv) == 2:
+            raise ValueError(kind + " update sequence element #" + str(j)
+                             + " has length " + str(len(kv)) + "; 2 is required")
+        container[kv[0]] = kv[1]
+
+
+def _abs_string_index(self, idx) -> str:
+    """The child name of position ``idx`` (negative counts from the end) in a list container,
+    or IndexError (``ModuleList`` / ``ParameterList._get_abs_string_index``)."""
+    idx = operator.index(idx)
+    if not (-len(self) <= idx < len(self)):
+        raise IndexError(f"index {idx} is out of range")
+    if idx < 0:
+        idx += len(self)
+    return str(idx)
+
+
 class ModuleList(Module):
     """A list of modules, registered as children '0', '1', ... (no forward of its own).
 
@@ -180,13 +204,7 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
-    def _get_abs_string_index(self, idx) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _abs_string_index
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -322,14 +340,7 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, container_abcs.Iterable):
-                    raise TypeError("ModuleDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(m).__name__)
-                if not len(m) == 2:
-                    raise ValueError("ModuleDict update sequence element #" + str(j)
-                                     + " has length " + str(len(m)) + "; 2 is required")
-                self[m[0]] = m[1]
+            _set_pairs(self, "ModuleDict", modules)
 
 
 def _tensor_line(k, p, type_name) -> str:
@@ -350,13 +361,7 @@ class ParameterList(Module):
         if values is not None:
             self += values
 
-    def _get_abs_string_index(self, idx) -> str:
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _abs_string_index
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -503,14 +508,7 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, container_abcs.Iterable):
-                    raise TypeError("ParameterDict update sequence element #" + str(j)
-                                    + " should be Iterable; is" + type(p).__name__)
-                if not len(p) == 2:
-                    raise ValueError("ParameterDict update sequence element #" + str(j)
-                                     + " has length " + str(len(p)) + "; 2 is required")
-                self[p[0]] = p[1]
+            _set_pairs(self, "ParameterDict", parameters)
 
     def extra_repr(self) -> str:
         return "\n".join(_tensor_line(k, p, _typename) for k, p in self.items())

@@ -373,6 +373,12 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     return tensor
 
 
+def _xavier_std(tensor: Tensor, gain: float) -> float:
+    """Glorot's std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
 @_initializer
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)).
@@ -380,8 +386,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     Raises:
         ValueError: the tensor has fewer than 2 dimensions.
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = _xavier_std(tensor, gain)
     a = math.sqrt(3.0) * std  # uniform bounds from the standard deviation
     return _no_grad_uniform_(tensor, -a, a, generator)
 
@@ -393,9 +398,19 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     Raises:
         ValueError: the tensor has fewer than 2 dimensions.
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = _xavier_std(tensor, gain)
     return _no_grad_normal_(tensor, 0.0, std, generator)
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float | None:
+    """He's std = gain / sqrt(fan_mode); None (with torch's warning, shown at the caller of the
+    initializer) for a zero-element tensor, which is left as it is."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)
+        return None
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    return gain / math.sqrt(fan)
 
 
 @_initializer
@@ -413,12 +428,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     Raises:
         ValueError: fewer than 2 dimensions, a bad mode or nonlinearity.
     """
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     bound = math.sqrt(3.0) * std  # uniform bounds from the standard deviation
     return _no_grad_uniform_(tensor, -bound, bound, generator)
 
@@ -426,24 +438,11 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 @_initializer
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """He normal: N(0, std**2) with std = gain / sqrt(fan_mode).
-
-    Args:
-        tensor: an n-dimensional tensor (n >= 2).
-        a: the negative slope of the rectifier after this layer (leaky_relu only).
-        mode: ``'fan_in'`` or ``'fan_out'``.
-        nonlinearity: the function's ``nn.functional`` name (``calculate_gain``).
-        generator: the Generator to sample from.
-
-    Raises:
-        ValueError: fewer than 2 dimensions, a bad mode or nonlinearity.
-    """
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    """He normal: N(0, std**2) with std = gain / sqrt(fan_mode); arguments and errors as
+    ``kaiming_uniform_``."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     return _no_grad_normal_(tensor, 0, std, generator)
 
 

@@ -229,14 +229,9 @@ _BASIC_OPS = {c.node_name: c for c in (GetItem, _SELECT, GetItem.named("Unsqueez
                                        GetItem.named("AliasBackward0"))}
 
 
-class Index(Op):
-    """x[idx] with integer / bool arrays in the index (a copy; repeated indices sum)."""
-
-    @staticmethod
-    def forward(ctx, x, idx):
-        ctx.shape = x.shape
-        ctx.idx = idx
-        return x[idx]
+class Index(GetItem):
+    """x[idx] with integer / bool arrays in the index (a copy; repeated indices sum):
+    ``GetItem``'s forward, a scatter-add backward."""
 
     @staticmethod
     def backward(ctx, g):

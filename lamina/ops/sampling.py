@@ -392,29 +392,26 @@ def _unshuffle(x, r):
 
 
 class PixelShuffle(Op):
+    """``_shuffle`` by ``r`` (channels into space), or ``_unshuffle`` by ``-r`` when ``r`` is
+    negative; the gradient takes the opposite move."""
+
     node_name = "PixelShuffleBackward0"
 
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
-        return _shuffle(x, r)
+        return _shuffle(x, r) if r > 0 else _unshuffle(x, -r)
 
     @staticmethod
     def backward(ctx, g):
-        return _unshuffle(g, ctx.r), None
+        r = ctx.r
+        return (_unshuffle(g, r) if r > 0 else _shuffle(g, -r)), None
 
 
-class PixelUnshuffle(Op):
+class PixelUnshuffle(PixelShuffle):
+    """``PixelShuffle`` applied with ``-downscale_factor``."""
+
     node_name = "PixelUnshuffleBackward0"
-
-    @staticmethod
-    def forward(ctx, x, r):
-        ctx.r = r
-        return _unshuffle(x, r)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _shuffle(g, ctx.r), None
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -448,7 +445,7 @@ def pixel_unshuffle(input, downscale_factor):
     if w % r:
         raise RuntimeError(f"pixel_unshuffle expects width to be divisible by "
                            f"downscale_factor, but input.size(-1)={w} is not divisible by {r}")
-    return PixelUnshuffle.apply(input, r)
+    return PixelUnshuffle.apply(input, -r)
 
 
 # ---------------------------------------------------------------------- unfold / fold
@@ -460,34 +457,48 @@ def _to_blocks(xp, cols, n, ck, nl):
     return xp.ascontiguousarray(y.transpose(1, 0, 2))
 
 
+def _out_size(psp, k, d, s) -> tuple:
+    """The number of block positions along each of the two padded spatial sizes ``psp``."""
+    return tuple((psp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+
+
+def _image_to_blocks(xp, x, k, d, pads, s, osp):
+    """``(N, C, H, W)`` -> its ``(N, C*kh*kw, L)`` sliding blocks (zero padded): unfold's
+    forward and fold's gradient."""
+    cols = _im2col(xp, _pad0(xp, x, pads), k, s, d, osp)  # (C, kh, kw, N, oh, ow)
+    return _to_blocks(xp, cols, x.shape[0], None, osp[0] * osp[1])
+
+
+def _blocks_to_image(xp, blocks, c, psp, k, d, pads, s, osp):
+    """``(N, C*kh*kw, L)`` blocks -> the ``(N, C, H, W)`` image that sums them (padding
+    cropped): fold's forward and unfold's gradient."""
+    n = blocks.shape[0]
+    gc = xp.ascontiguousarray(blocks.transpose(1, 0, 2)).reshape((c,) + k + (n,) + osp)
+    full = _col2im(xp, gc, (c, n) + psp, k, s, d, osp)
+    return xp.ascontiguousarray(_crop(full, pads).transpose(1, 0, 2, 3))
+
+
 class Im2Col(Op):
     node_name = "Im2ColBackward0"
 
     @staticmethod
     def forward(ctx, x, k, d, p, s):
-        xp = ctx.xp
         unb = x.ndim == 3
         if unb:
             x = x[None]
         pads = ((p[0], p[0]), (p[1], p[1]))
-        xpad = _pad0(xp, x, pads)
-        osp = tuple((xpad.shape[2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
-        cols = _im2col(xp, xpad, k, s, d, osp)  # (C, kh, kw, N, oh, ow)
-        n = x.shape[0]
-        out = _to_blocks(xp, cols, n, None, osp[0] * osp[1])
-        ctx.geom = (unb, k, d, pads, s, osp, xpad.shape)
+        psp = (x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1])
+        osp = _out_size(psp, k, d, s)
+        out = _image_to_blocks(ctx.xp, x, k, d, pads, s, osp)
+        ctx.geom = (unb, k, d, pads, s, osp, x.shape[1], psp)
         return out[0] if unb else out
 
     @staticmethod
     def backward(ctx, g):
-        xp = ctx.xp
-        unb, k, d, pads, s, osp, pshape = ctx.geom
+        unb, k, d, pads, s, osp, c, psp = ctx.geom
         if unb:
             g = g[None]
-        n, c = pshape[:2]
-        gc = xp.ascontiguousarray(g.transpose(1, 0, 2)).reshape((c,) + k + (n,) + osp)
-        full = _col2im(xp, gc, (c, n) + pshape[2:], k, s, d, osp)
-        gx = xp.ascontiguousarray(_crop(full, pads).transpose(1, 0, 2, 3))
+        gx = _blocks_to_image(ctx.xp, g, c, psp, k, d, pads, s, osp)
         return (gx[0] if unb else gx), None, None, None, None
 
 
@@ -496,30 +507,23 @@ class Col2Im(Op):
 
     @staticmethod
     def forward(ctx, x, osz, k, d, p, s):
-        xp = ctx.xp
         unb = x.ndim == 2
         if unb:
             x = x[None]
-        n, ck, nl = x.shape
-        c = ck // (k[0] * k[1])
+        c = x.shape[1] // (k[0] * k[1])
         pads = ((p[0], p[0]), (p[1], p[1]))
         psp = (osz[0] + 2 * p[0], osz[1] + 2 * p[1])
-        osp = tuple((psp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
-        gc = xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape((c,) + k + (n,) + osp)
-        full = _col2im(xp, gc, (c, n) + psp, k, s, d, osp)
-        out = xp.ascontiguousarray(_crop(full, pads).transpose(1, 0, 2, 3))
+        osp = _out_size(psp, k, d, s)
+        out = _blocks_to_image(ctx.xp, x, c, psp, k, d, pads, s, osp)
         ctx.geom = (unb, k, d, pads, s, osp)
         return out[0] if unb else out
 
     @staticmethod
     def backward(ctx, g):
-        xp = ctx.xp
         unb, k, d, pads, s, osp = ctx.geom
         if unb:
             g = g[None]
-        gpad = _pad0(xp, g, pads)
-        cols = _im2col(xp, gpad, k, s, d, osp)
-        out = _to_blocks(xp, cols, g.shape[0], None, osp[0] * osp[1])
+        out = _image_to_blocks(ctx.xp, g, k, d, pads, s, osp)
         return (out[0] if unb else out), None, None, None, None, None
 
 

@@ -199,38 +199,34 @@ class Hardswish(_InplaceOnly):
     _show_inplace = False
 
 
-class ELU(Module):
+class _WithAlpha(Module):
+    """An activation with options ``alpha`` and ``inplace``: ``forward`` is
+    ``_fn(input, alpha, inplace)``."""
+
+    __constants__ = ["alpha", "inplace"]
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+
+
+class ELU(_WithAlpha):
     """x if x > 0 else alpha * (exp(x) - 1)."""
 
-    __constants__ = ["alpha", "inplace"]
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+    _fn = staticmethod(F.elu)
 
 
-class CELU(Module):
+class CELU(_WithAlpha):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
-    __constants__ = ["alpha", "inplace"]
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+    _fn = staticmethod(F.celu)
 
 
 class SELU(_InplaceOnly):
@@ -272,8 +268,8 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Hardshrink(Module):
-    """x where |x| > lambd, else 0."""
+class _Shrink(Module):
+    """A shrinkage with threshold ``lambd``: ``forward`` is ``_fn(input, lambd)``."""
 
     __constants__ = ["lambd"]
 
@@ -282,10 +278,16 @@ class Hardshrink(Module):
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
+        return self._fn(input, self.lambd)
 
     def extra_repr(self) -> str:
         return f"{self.lambd}"
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+
+    _fn = staticmethod(F.hardshrink)
 
 
 class LeakyReLU(Module):
@@ -329,20 +331,13 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softshrink(Module):
+class Softshrink(_Shrink):
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
 
-    __constants__ = ["lambd"]
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
+    _fn = staticmethod(F.softshrink)
 
     def extra_repr(self) -> str:
-        return str(self.lambd)
+        return str(self.lambd)  # torch's Softshrink uses str (a 0-d tensor shows as tensor(...))
 
 
 class PReLU(Module):

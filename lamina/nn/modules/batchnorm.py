@@ -15,9 +15,8 @@ from ..._creation import ones, tensor, zeros
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops import norm as _N
-from .. import init
 from ..module import Module
-from .utils import input_shape, make_affine, value_shape_error
+from .utils import input_shape, make_affine, reset_affine, value_shape_error
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -73,10 +72,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, then weight <- 1 and bias <- 0."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.affine)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

@@ -12,8 +12,8 @@ import warnings
 
 from ..._tensor import Tensor
 from ...ops import norm as _N
-from .batchnorm import _SPATIAL, _NormBase
-from .utils import input_shape, value_shape_error
+from .batchnorm import _NormBase
+from .utils import check_spatial_input, spatial_expected, value_shape_error
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
@@ -34,14 +34,11 @@ class _InstanceNorm(_NormBase):
         return self._no_batch_dim
 
     def _expected(self) -> str:
-        c = self.num_features
-        sp = _SPATIAL[self._no_batch_dim - 1]
-        return f"(N, {c}{sp}) or ({c}{sp})"
+        return spatial_expected(self._no_batch_dim - 1, self.num_features)
 
     def _check_input_dim(self, input: Tensor) -> None:
-        shape = input_shape(self, input)
-        if len(shape) not in (self._no_batch_dim, self._no_batch_dim + 1):
-            raise value_shape_error(self, shape, self._expected())
+        check_spatial_input(self, input, self._no_batch_dim - 1, self.num_features,
+                            value_shape_error)
 
     def _handle_no_batch_input(self, input: Tensor) -> Tensor:
         return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)

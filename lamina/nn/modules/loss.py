@@ -47,6 +47,32 @@ class _WeightedLoss(_Loss):
         self.weight: Tensor | None
 
 
+class _WeightedPairLoss(_WeightedLoss):
+    """A weighted loss whose only other option is ``reduction``: ``forward`` is
+    ``_fn(input, target, weight=weight)``."""
+
+    __constants__ = ["reduction"]
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return self._fn(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class _MarginPairLoss(_Loss):
+    """A loss of two inputs and a ±1 target with a ``margin``: ``forward`` is
+    ``_fn(input1, input2, target, margin=margin)``."""
+
+    __constants__ = ["margin", "reduction"]
+    margin: float
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return self._fn(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
 class L1Loss(_PairLoss):
     """Mean absolute error |x - y| (reduction 'mean' | 'sum' | 'none').
 
@@ -143,18 +169,10 @@ class NLLLoss(_WeightedLoss):
                           reduction=self.reduction)
 
 
-class BCELoss(_WeightedLoss):
+class BCELoss(_WeightedPairLoss):
     """Binary cross entropy of probabilities (logs clamped at -100, as torch)."""
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, weight=self.weight,
-                                      reduction=self.reduction)
+    _fn = staticmethod(F.binary_cross_entropy)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -190,36 +208,16 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class CosineEmbeddingLoss(_Loss):
+class CosineEmbeddingLoss(_MarginPairLoss):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
 
-    __constants__ = ["margin", "reduction"]
-    margin: float
-
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
-                                       reduction=self.reduction)
+    _fn = staticmethod(F.cosine_embedding_loss)
 
 
-class MarginRankingLoss(_Loss):
+class MarginRankingLoss(_MarginPairLoss):
     """max(0, -y (x1 - x2) + margin)."""
 
-    __constants__ = ["margin", "reduction"]
-    margin: float
-
-    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
+    _fn = staticmethod(F.margin_ranking_loss)
 
 
 class GaussianNLLLoss(_Loss):
@@ -265,18 +263,10 @@ class SoftMarginLoss(_PairLoss):
     _fn = staticmethod(F.soft_margin_loss)
 
 
-class MultiLabelSoftMarginLoss(_WeightedLoss):
+class MultiLabelSoftMarginLoss(_WeightedPairLoss):
     """Per-class logistic loss averaged over classes."""
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
-                                             reduction=self.reduction)
+    _fn = staticmethod(F.multilabel_soft_margin_loss)
 
 
 class TripletMarginLoss(_Loss):

@@ -13,7 +13,7 @@ from .. import init
 from .._errors import shape_error
 from ..module import Module
 from ..parameter import Parameter
-from .utils import input_shape, make_affine, value_shape_error
+from .utils import input_shape, make_affine, reset_affine, value_shape_error
 
 __all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
@@ -74,10 +74,7 @@ class LayerNorm(_TrailingNorm):
 
     def reset_parameters(self) -> None:
         """weight <- 1, bias <- 0."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.elementwise_affine)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check(input)
@@ -157,10 +154,7 @@ class GroupNorm(Module):
 
     def reset_parameters(self) -> None:
         """weight <- 1, bias <- 0."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self, self.affine)
 
     def forward(self, input: Tensor) -> Tensor:
         shape = input_shape(self, input)

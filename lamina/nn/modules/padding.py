@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...ops.sampling import pad as _pad
 from ..module import Module
-from .utils import _ntuple, _pair, _quadruple, input_shape, value_shape_error
+from .utils import _ntuple, _pair, _quadruple, check_spatial_input, value_shape_error
 
 __all__ = ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
@@ -19,7 +19,6 @@ __all__ = ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "
            "ZeroPad3d"]
 
 _SIDES = (None, _pair, _quadruple, _ntuple(6, "_sextuple"))
-_SPATIAL = ("", "L", "H, W", "D, H, W")
 
 
 class _PadNd(Module):
@@ -33,16 +32,9 @@ class _PadNd(Module):
         super().__init__()
         self.padding = _SIDES[self._nd](padding)
 
-    def _check(self, input) -> None:
-        # torch checks the rank for these modes (ValueError); constant padding takes any rank
-        shape = input_shape(self, input)
-        nd = self._nd
-        if len(shape) not in (nd + 1, nd + 2):
-            sp = _SPATIAL[nd]
-            raise value_shape_error(self, shape, f"(N, C, {sp}) or (C, {sp})")
-
     def forward(self, input: Tensor) -> Tensor:
-        self._check(input)
+        # torch checks the rank for these modes (ValueError); constant padding takes any rank
+        check_spatial_input(self, input, self._nd, error=value_shape_error)
         return _pad(input, self.padding, self._mode)
 
     def extra_repr(self) -> str:

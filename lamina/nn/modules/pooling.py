@@ -11,41 +11,17 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from ...ops import pool as _P
-from .._errors import shape_error
 from ..module import Module
-from .utils import _pair, _single, _triple, input_shape
+from .utils import _pair, _single, _triple, check_spatial_input
 
 __all__ = [
-    "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d",
-    "AdaptiveAvgPool3d",
-    "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d",
-    "AdaptiveMaxPool3d",
-    "AvgPool1d",
-    "AvgPool2d",
-    "AvgPool3d",
-    "LPPool1d",
-    "LPPool2d",
-    "LPPool3d",
-    "MaxPool1d",
-    "MaxPool2d",
-    "MaxPool3d",
-    "MaxUnpool1d",
-    "MaxUnpool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d",
+    "LPPool2d", "LPPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d",
 ]
 
-_SPATIAL = ("", "L", "H, W", "D, H, W")
 _TUPLE = (None, _single, _pair, _triple)
-
-
-def _check_rank(module, input, nd: int) -> None:
-    """The layer's shape error unless ``input`` is ``(N, C, *S)`` or ``(C, *S)``."""
-    shape = input_shape(module, input)
-    if len(shape) not in (nd + 1, nd + 2):
-        sp = _SPATIAL[nd]
-        raise shape_error(module, shape, f"(N, C, {sp}) or (C, {sp})")
 
 
 class _MaxPoolNd(Module):
@@ -69,7 +45,7 @@ class _MaxPoolNd(Module):
 
     def forward(self, input: Tensor):
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._max_pool(nd, f"max_pool{nd}d", input, self.kernel_size, self.stride,
                             self.padding, self.dilation, self.ceil_mode, self.return_indices)
 
@@ -130,7 +106,7 @@ class _MaxUnpoolNd(Module):
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._max_unpool(nd, f"max_unpool{nd}d", input, indices, self.kernel_size,
                               self.stride, self.padding, output_size)
 
@@ -187,7 +163,7 @@ class _AvgPoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._avg_pool(nd, f"avg_pool{nd}d", input, self.kernel_size, self.stride,
                             self.padding, self.ceil_mode, self.count_include_pad,
                             getattr(self, "divisor_override", None))
@@ -252,7 +228,7 @@ class _LPPoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._lp_pool(nd, input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
 
@@ -296,7 +272,7 @@ class _AdaptiveMaxPoolNd(Module):
 
     def forward(self, input: Tensor):
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._adaptive_max(nd, f"adaptive_max_pool{nd}d", input, self.output_size,
                                 self.return_indices)
 
@@ -338,7 +314,7 @@ class _AdaptiveAvgPoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         nd = self._nd
-        _check_rank(self, input, nd)
+        check_spatial_input(self, input, nd)
         return _P._adaptive_avg(nd, f"adaptive_avg_pool{nd}d", input, self.output_size)
 
 

@@ -7,7 +7,7 @@ import collections.abc
 import math
 from itertools import repeat
 
-from .._errors import ModuleInputError
+from .._errors import ModuleInputError, shape_error
 
 __all__ = [
     "InputValueError",
@@ -17,10 +17,13 @@ __all__ = [
     "_reverse_repeat_tuple",
     "_single",
     "_triple",
+    "check_spatial_input",
     "input_shape",
     "make_affine",
     "reset_fan_in_uniform_",
     "uniform_within_",
+    "reset_affine",
+    "spatial_expected",
     "value_shape_error",
 ]
 
@@ -69,6 +72,26 @@ def input_shape(module, input) -> tuple:
                         f"not {type(input).__name__}") from None
 
 
+SPATIAL_AXES = ("", "L", "H, W", "D, H, W")
+"""Names of the spatial axes, by their number, in the expected-shape text of shape errors."""
+
+
+def spatial_expected(nd: int, channels="C") -> str:
+    """``'(N, C, H, W) or (C, H, W)'``: a batched or unbatched input with ``nd`` spatial axes."""
+    sp = SPATIAL_AXES[nd]
+    return f"(N, {channels}, {sp}) or ({channels}, {sp})"
+
+
+def check_spatial_input(module, input, nd: int, channels="C", error=shape_error) -> tuple:
+    """``input``'s shape, which must be ``(N, C, *S)`` or ``(C, *S)`` with ``nd`` spatial axes;
+    otherwise ``error`` (``shape_error``, or ``value_shape_error`` where torch raises
+    ``ValueError``) naming the layer."""
+    shape = input_shape(module, input)
+    if len(shape) not in (nd + 1, nd + 2):
+        raise error(module, shape, spatial_expected(nd, channels))
+    return shape
+
+
 def make_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
     """Register ``weight`` and ``bias`` Parameters of ``shape`` (uninitialized; the layer's
     ``reset_parameters`` fills them), or None where ``affine`` / ``bias`` is off."""
@@ -111,3 +134,12 @@ def uniform_within_(bound: float, *tensors) -> None:
 
     for t in tensors:
         init.uniform_(t, -bound, bound)
+def reset_affine(module, affine: bool) -> None:
+    """The reset of ``make_affine``'s parameters: weight <- 1, bias <- 0 (if any), when
+    ``affine``."""
+    from .. import init
+
+    if affine:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
