@@ -492,10 +492,120 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
     return gx, gw, gb
 
 
+# ---------------------------------------------------------------------- algorithm choice
+ALGORITHMS = ("flat", "im2col")
+"""The convolution algorithms: ``flat`` (stride 1 only: shifted flat rows, ``conv_forward_flat``
+and ``conv_backward_flat``) and ``im2col`` (any geometry: ``conv_forward``, ``conv_backward``).
+Their results agree within float32 rounding (the same products, summed in another order)."""
+
+TUNE_MIN_FLOPS = 2e6
+"""Convolutions cheaper than this many multiply-adds (forward) use the fixed rule instead of
+being timed: a few microseconds either way, not worth a measurement."""
+
+_TUNED: dict = {}
+"""Winner per problem key, for this process (cleared when it reaches ``_TUNED_MAX`` keys)."""
+_TUNED_MAX = 1024
+_FORCED = threading.local()
+_cudnn = None
+
+
+@contextmanager
+def use_algorithm(name):
+    """Force convolution algorithm ``name`` (one of ``ALGORITHMS``; ``None``: automatic) for
+    the convolutions this thread runs inside the block; a geometry the algorithm cannot run
+    (``flat`` with a stride) takes ``im2col``. For tests and measurements."""
+    if name is not None and name not in ALGORITHMS:
+        raise ValueError(f"unknown convolution algorithm {name!r}; expected one of "
+                         f"{ALGORITHMS}")
+    old = getattr(_FORCED, "name", None)
+    _FORCED.name = name
+    try:
+        yield
+    finally:
+        _FORCED.name = old
+
+
+def _fixed_rule(x, w, s, pads, d):
+    """The machine-independent choice: flat rows for stride 1 when the valid outputs fill
+    most of the flat layout (``use_flat``), else im2col."""
+    ext, osp = flat_extent(x.shape[2:], pads, w.shape[2:], d)
+    return "flat" if use_flat(s, ext, osp) else "im2col"
+
+
+def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
+    """The algorithm for this convolution (``x`` batched).
+
+    A forced one (``use_algorithm``) wins; with ``lamina.backends.cudnn.deterministic`` set,
+    on a GPU, for a single candidate or a small problem, the fixed rule (``_fixed_rule``)
+    decides, the same on every machine. Otherwise the first call of each problem (shapes,
+    stride, padding, dilation, groups, dtype, bias, which gradients are needed) times every
+    candidate on the actual arrays, forward and, when gradients are needed, backward, and
+    keeps the fastest for later calls (like ``torch.backends.cudnn.benchmark``): the kernels
+    tuned for one CPU's BLAS and caches are not the best on another. The candidates' results
+    differ only by float32 rounding.
+    """
+    forced = getattr(_FORCED, "name", None)
+    stride1 = all(v == 1 for v in s)
+    if forced is not None:
+        return forced if (forced != "flat" or stride1) else "im2col"
+    global _cudnn
+    if _cudnn is None:
+        from ..backends import cudnn as _c
+
+        _cudnn = _c
+    if not stride1 or _cudnn.deterministic or xp.__name__ != "numpy":
+        return _fixed_rule(x, w, s, pads, d)
+    key = (x.shape, w.shape, s, pads, d, groups, x.dtype.char, b is not None,
+           None if need is None else tuple(need))
+    algo = _TUNED.get(key)
+    if algo is None:
+        osp = flat_extent(x.shape[2:], pads, w.shape[2:], d)[1]
+        if x.shape[0] * w.shape[0] * _prod(osp) * _prod(w.shape[1:]) < TUNE_MIN_FLOPS:
+            algo = _fixed_rule(x, w, s, pads, d)
+        else:
+            algo = _time_candidates(xp, x, w, b, s, pads, d, groups, need, ("flat", "im2col"))
+        if len(_TUNED) >= _TUNED_MAX:
+            _TUNED.clear()
+        _TUNED[key] = algo
+    return algo
+
+
+def _time_candidates(xp, x, w, b, s, pads, d, groups, need, cands, rounds=2):
+    """The fastest of ``cands`` on these arrays: each runs forward (and backward with the
+    gradients of ``need``, its own output standing in for the output gradient) ``rounds``
+    times, interleaved; the minimum time counts."""
+    best = {c: float("inf") for c in cands}
+    for _ in range(rounds):
+        for c in cands:
+            t0 = time.perf_counter()
+            out, xpad, cols = _conv_fwd(c, xp, x, w, b, s, pads, d, groups,
+                                        need is not None and need[1])
+            if need is not None:
+                _conv_bwd(c, xp, out, xpad, w, cols, s, pads, d, groups, need)
+            best[c] = min(best[c], time.perf_counter() - t0)
+            del out, xpad, cols
+    return min(cands, key=best.__getitem__)
+
+
+def _conv_fwd(algo, xp, x, w, b, s, pads, d, groups, keep):
+    """Forward by ``algo``: ``(out, xpad, cols)``; ``xpad`` is what backward needs of the
+    input (the input itself for ``flat``)."""
+    if algo == "flat":
+        out, cols = conv_forward_flat(xp, x, w, b, pads, d, groups, keep)
+        return out, x, cols
+    return conv_forward(xp, x, w, b, s, pads, d, groups, keep)
+
+
+def _conv_bwd(algo, xp, g, xpad, w, cols, s, pads, d, groups, need):
+    if algo == "flat":
+        return conv_backward_flat(xp, g, xpad, w, cols, pads, d, groups, need)
+    return conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need)
+
+
 # ---------------------------------------------------------------------- ops
 class ConvNd(Op):
     """N-d convolution node (torch's ``ConvolutionBackward0``); unbatched input allowed.
-    Stride-1 convolutions take the flat-row path (``conv_forward_flat``), others im2col."""
+    The algorithm (flat rows or im2col) is chosen per problem by ``choose_algorithm``."""
 
     node_name = "ConvolutionBackward0"
 
@@ -505,18 +615,13 @@ class ConvNd(Op):
         if unb:
             x = x[None]
         n = ctx.needs_input_grad
-        keep = n is not None and n[1]
-        k = w.shape[2:]
-        ext, osp = flat_extent(x.shape[2:], pads, k, d)
-        flat = use_flat(s, ext, osp)
-        if flat:
-            out, cols = conv_forward_flat(ctx.xp, x, w, b, pads, d, groups, keep)
-            xpad = x
-        else:
-            out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
+        xp = ctx.xp
+        algo = choose_algorithm(xp, x, w, b, s, pads, d, groups, n)
+        out, xpad, cols = _conv_fwd(algo, xp, x, w, b, s, pads, d, groups,
+                                    n is not None and n[1])
         if n is not None:
             ctx.unb = unb
-            ctx.flat = flat
+            ctx.algo = algo
             ctx.args = (s, pads, d, groups)
             ctx.cols = cols
             ctx.save_for_backward(xpad if (n[1] and cols is None) else None, w)
@@ -531,12 +636,8 @@ class ConvNd(Op):
             g = g[None]
         if xpad is None:  # only the shape is needed (input grad, or cols were kept)
             xpad = _Shape(ctx.xshape, g.dtype)
-        if ctx.flat:
-            gx, gw, gb = conv_backward_flat(ctx.xp, g, xpad, w, ctx.cols, pads, d, groups,
-                                            ctx.needs_input_grad)
-        else:
-            gx, gw, gb = conv_backward(ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
-                                       ctx.needs_input_grad)
+        gx, gw, gb = _conv_bwd(ctx.algo, ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
+                               ctx.needs_input_grad)
         ctx.cols = None
         if ctx.unb and gx is not None:
             gx = gx[0]
