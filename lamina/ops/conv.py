@@ -32,7 +32,7 @@ from .._backends import _workspace as _ws
 from .._tensor import Tensor
 from ._op import Op
 
-COLS_BUDGET = 256 * 2**20
+COLS_BUDGET = 64 * 2**20
 """Bytes a column matrix may take before the batch is split into chunks."""
 
 SAVE_COLS_BYTES = 64 * 2**20
@@ -188,6 +188,7 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
         _to_nc(xp, y, out[n0:n1], b)
         if keep:
             cols = cl
+        del cl, y  # the next chunk reuses these work buffers
     return out, xpad, cols
 
 
@@ -320,6 +321,7 @@ def conv_forward_flat(xp, x, w, b, pads, d, groups, keep_cols=False):
         _to_nc(xp, geo.grid(xp, y, 0, n1 - n0, geo.osp), out[n0:n1], b)
         if keep:
             cols = cl
+        del buf, cl, y  # the next chunk reuses these work buffers
     return out, cols
 
 
