@@ -181,7 +181,7 @@ def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkey
     def slow_flat(*a, **k):
         calls.append("flat")
         import time
-        time.sleep(0.02)
+        time.sleep(0.1)
         return real(*a, **k)
 
     monkeypatch.setattr(C, "conv_forward_flat", slow_flat)
