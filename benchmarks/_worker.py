@@ -3,11 +3,16 @@
 Usage::
 
     python -m benchmarks._worker NAME LIB [--quick]
+    python -m benchmarks._worker --machine LIB [LIB ...]
 
 ``LIB`` is the module imported as ``torch`` (``lamina`` or ``torch``). The last line written to
 stdout is a JSON object: on success ``{"ok": true, "median_s": ..., "samples_s": [...], ...}``,
 on failure ``{"ok": false, "error": "<phase>: <Type>: <first line of the message>"}``. The worker
 itself never exits with a traceback for a workload failure: the runner reads the JSON line.
+
+``--machine`` prints instead one JSON object describing the machine and the math libraries
+behind each ``LIB`` (CPU model, BLAS and its kernel, SIMD level, thread counts): kernel choices
+differ between CPUs, so every benchmark table names them (``machine_info``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import gc
 import importlib
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -217,8 +223,137 @@ def _measure_steps(wl: ModuleType, mod: ModuleType, budget: Budget) -> dict[str,
     return out
 
 
+# ---------------------------------------------------------------------- machine description
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def numpy_blas() -> dict[str, Any]:
+    """NumPy's BLAS as loaded in this process: library, version, the kernel set chosen for
+    this CPU (OpenBLAS core type) and threads, through threadpoolctl when it is installed;
+    else NumPy's build configuration (which names no runtime kernel). Also NumPy's SIMD level."""
+    import numpy
+
+    info: dict[str, Any] = {"numpy": numpy.__version__}
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+        found = [k for k in __cpu_dispatch__ if __cpu_features__.get(k)]
+        info["numpy_simd"] = found[-1] if found else "baseline"
+    except Exception:  # private NumPy names: optional
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        threadpool_info = None
+    if threadpool_info is not None:
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas" and "numpy" in str(pool.get("filepath", "")):
+                info.update(blas=pool.get("internal_api"), blas_version=pool.get("version"),
+                            blas_kernel=pool.get("architecture"),
+                            blas_threads=pool.get("num_threads"))
+                return info
+    try:
+        dep = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info.update(blas=dep.get("name"), blas_version=dep.get("version"),
+                    blas_kernel="unknown (install threadpoolctl to see it)")
+    except Exception:
+        info["blas"] = "unknown"
+    return info
+
+
+def torch_config(mod: ModuleType) -> dict[str, Any]:
+    """A torch-like library's own math libraries, from ``__config__.show()``."""
+    text = mod.__config__.show()
+    info: dict[str, Any] = {}
+    for line in text.splitlines():
+        line = line.strip().lstrip("- ")
+        if "Math Kernel Library Version" in line:
+            info["mkl"] = line.split("Version", 1)[1].split()[0].split("-")[0]
+        elif line.startswith(("Intel(R) MKL-DNN", "oneDNN")):
+            info["onednn"] = line.replace("Intel(R) MKL-DNN", "oneDNN").split(" (")[0].strip()
+        elif line.startswith("CPU capability usage:"):
+            info["cpu_capability"] = line.split(":", 1)[1].strip()
+        elif line.startswith("Build settings:"):
+            for item in line.split(":", 1)[1].split(","):
+                key, _, value = item.strip().partition("=")
+                if key in ("BLAS_INFO", "LAPACK_INFO"):
+                    info[key.lower()] = value
+    if hasattr(mod, "get_num_threads"):
+        info["threads"] = mod.get_num_threads()
+    return info
+
+
+def machine_info(libs: list[str]) -> dict[str, Any]:
+    """The CPU and, per library, its version and the kernels it computes with: a library with
+    a torch-style ``__config__.show()`` reports its own; any other (lamina) computes through
+    NumPy, whose BLAS is reported."""
+    out: dict[str, Any] = {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+                           "machine": platform.machine(), "libs": {}}
+    for lib in libs:
+        try:
+            mod = importlib.import_module(lib)
+        except Exception as exc:
+            out["libs"][lib] = {"error": first_line(exc)}
+            continue
+        info: dict[str, Any] = {"version": getattr(mod, "__version__", None)}
+        config = getattr(mod, "__config__", None)
+        if config is not None and callable(getattr(config, "show", None)):
+            try:
+                info.update(torch_config(mod))
+            except Exception as exc:
+                info["config_error"] = first_line(exc)
+        else:
+            info.update(numpy_blas())
+            if hasattr(mod, "get_num_threads"):
+                info["threads"] = mod.get_num_threads()
+        out["libs"][lib] = info
+    return out
+
+
+def describe_lib(lib: str, info: dict[str, Any]) -> str:
+    """One line for the table header: ``lib version: kernels``."""
+    if "error" in info:
+        return f"{lib}: not importable ({info['error']})"
+    head = f"{lib} {info.get('version') or '?'}: "
+    if "blas" in info:
+        blas = f"{info.get('blas')} {info.get('blas_version') or ''}".strip()
+        extra = [f"{info.get('blas_kernel')} kernels"] if info.get("blas_kernel") else []
+        if info.get("blas_threads") is not None:
+            extra.append(f"{info['blas_threads']} BLAS threads")
+        if info.get("numpy_simd"):
+            extra.append(f"ufunc SIMD {info['numpy_simd']}")
+        if info.get("threads") is not None:
+            extra.append(f"{info['threads']} intra-op threads")
+        return head + f"NumPy {info.get('numpy')} with {blas} ({', '.join(extra)})"
+    parts = []
+    if info.get("blas_info"):
+        parts.append(f"BLAS {info['blas_info']}" + (f" {info['mkl']}" if info.get("mkl") and
+                                                     info["blas_info"] == "mkl" else ""))
+    if info.get("onednn"):
+        parts.append(info["onednn"])
+    if info.get("cpu_capability"):
+        parts.append(f"CPU capability {info['cpu_capability']}")
+    if info.get("threads") is not None:
+        parts.append(f"{info['threads']} intra-op threads")
+    return head + (", ".join(parts) or "no configuration reported")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m benchmarks._worker``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--machine":
+        print(json.dumps(machine_info(argv[1:])), flush=True)
+        return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks._worker")
     parser.add_argument("name", help="workload name (a module in benchmarks/workloads)")
     parser.add_argument("lib", help="library imported as torch: lamina or torch")

@@ -362,6 +362,37 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def probe_machine(libs: tuple[str, str], timeout: float = 120.0) -> dict[str, Any]:
+    """CPU model and each library's math kernels, from one fresh process
+    (``python -m benchmarks._worker --machine LIB LIB``); ``{"error": ...}`` when it fails."""
+    cmd = [sys.executable, "-m", "benchmarks._worker", "--machine", *dict.fromkeys(libs)]
+    try:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        return {"error": f"machine probe failed: {exc}"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                break
+    err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    return {"error": f"machine probe failed: {err[-1] if err else proc.returncode}"}
+
+
+def machine_lines(machine: dict[str, Any]) -> list[str]:
+    """The lines printed above the table: the CPU, then each library's kernels."""
+    from benchmarks._worker import describe_lib
+
+    if "error" in machine:
+        return [machine["error"]]
+    lines = [f"CPU: {machine.get('cpu_model')} ({machine.get('cpu_count')} logical CPUs, "
+             f"{machine.get('machine')})"]
+    lines += [describe_lib(lib, info) for lib, info in machine.get("libs", {}).items()]
+    return lines
+
+
 def load_average() -> float | None:
     """The 1-minute load average, None where the platform has none."""
     try:
@@ -383,7 +414,11 @@ def load_note(before: float | None, after: float | None) -> str:
 
 
 def to_json(
-    rows: list[Row], args: argparse.Namespace, libs: tuple[str, str], loads: tuple
+    rows: list[Row],
+    args: argparse.Namespace,
+    libs: tuple[str, str],
+    loads: tuple,
+    machine: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything measured, for ``--json``: per-round medians, errors, verdicts."""
     return {
@@ -396,6 +431,7 @@ def to_json(
             "cpu_count": os.cpu_count(),
             "loadavg_before": loads[0],
             "loadavg_after": loads[1],
+            **(machine or {}),
         },
         "workloads": [
             {
@@ -494,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     rows: list[Row] = []
+    machine = probe_machine(libs)
+    for line in machine_lines(machine):
+        log(line)
     load_before = load_average()
     interrupted = False
     try:
@@ -506,11 +545,14 @@ def main(argv: list[str] | None = None) -> int:
         interrupted = True
         log("interrupted: showing the workloads finished so far")
     load_after = load_average()
+    for line in machine_lines(machine):
+        print(line)
     print(load_note(load_before, load_after))
     print(format_table(rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(to_json(rows, args, libs, (load_before, load_after)), f, indent=2)
+            json.dump(to_json(rows, args, libs, (load_before, load_after), machine), f,
+                      indent=2)
             f.write("\n")
     return 130 if interrupted else 0
 

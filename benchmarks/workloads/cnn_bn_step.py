@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-TARGET = 2.0
-ISSUE = 6
+TARGET = 1.2
+ISSUE = 16
 DESCRIPTION = (
     "Conv(3,32,3,p1)-BN-ReLU-MaxPool2-Conv(32,64,3,p1)-BN-ReLU-MaxPool2-Flatten-Linear(4096,10), "
     "batch 32 x 3x32x32, CrossEntropyLoss, Adam(lr=1e-3)"

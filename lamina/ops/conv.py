@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+from contextlib import contextmanager
 
+from .._backends import _workspace as _ws
 from .._tensor import Tensor
 from ._op import Op
 from ._registry import register
 
-COLS_BUDGET = 256 * 2**20
+COLS_BUDGET = 64 * 2**20
 """Bytes a column matrix may take before the batch is split into chunks."""
 
 SAVE_COLS_BYTES = 64 * 2**20
@@ -67,40 +70,25 @@ def windows(xp, x, k, s, d, osp, first=2):
     return v[sl]
 
 
-_SCRATCH = threading.local()
-
-
-def _scratch(xp, shape, dtype):
-    """An uninitialized NumPy array for a column matrix that is not kept: one buffer per
-    thread, reused while it is big enough. A fresh array of this size would be a new mmap
-    whose page faults cost as much as filling it. Other backends have memory pools."""
-    if getattr(xp, "__name__", "") != "numpy":
-        return xp.empty(shape, dtype)
-    size = _prod(shape)
-    buf = getattr(_SCRATCH, "buf", None)
-    if buf is None or buf.dtype != dtype or buf.size < size:
-        buf = _SCRATCH.buf = xp.empty(size, dtype)
-    return buf[:size].reshape(shape)
-
-
-def _im2col(xp, x, k, s, d, osp, keep=True):
+def _im2col(xp, x, k, s, d, osp, fresh=True):
     """``x (N, C, *S)`` (already padded) -> contiguous columns ``(C, *k, N, *osp)``;
-    ``keep=False``: in the per-thread scratch buffer (valid until the next such call)."""
+    ``fresh=False``: in a work buffer (``_backends._workspace``), never to be returned."""
     nd = len(k)
     v = windows(xp, x, k, s, d, osp)  # (N, C, *osp, *k)
     perm = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
     v = v.transpose(perm)
-    if keep:
+    if fresh:
         return xp.ascontiguousarray(v)
-    out = _scratch(xp, v.shape, v.dtype)
+    out = _ws.empty(xp, v.shape, v.dtype)
     out[...] = v
     return out
 
 
-def _col2im(xp, cols, shape, k, s, d, osp):
+def _col2im(xp, cols, shape, k, s, d, osp, fresh=True):
     """Adjoint of ``_im2col``: ``cols (C, *k, N, *osp)`` -> ``(C, N, *S)`` of ``shape``,
-    summing overlapping windows; one strided-slice accumulation per kernel tap."""
-    out = xp.zeros(shape, cols.dtype)
+    summing overlapping windows; one strided-slice accumulation per kernel tap
+    (``fresh=False``: in a work buffer)."""
+    out = xp.zeros(shape, cols.dtype) if fresh else _ws.zeros(xp, shape, cols.dtype)
     nd = len(k)
     for tap in itertools.product(*[range(ki) for ki in k]):
         sl = (slice(None), slice(None)) + tuple(
@@ -109,12 +97,13 @@ def _col2im(xp, cols, shape, k, s, d, osp):
     return out
 
 
-def _pad0(xp, x, pads):
-    """Zero-pad the spatial axes of ``x (N, C, *S)`` by ``pads`` ((lo, hi) per axis)."""
+def _pad0(xp, x, pads, fresh=True):
+    """Zero-pad the spatial axes of ``x (N, C, *S)`` by ``pads`` ((lo, hi) per axis)
+    (``fresh=False``: in a work buffer)."""
     if not any(lo or hi for lo, hi in pads):
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    out = xp.zeros(shape, x.dtype)
+    out = xp.zeros(shape, x.dtype) if fresh else _ws.zeros(xp, shape, x.dtype)
     out[(slice(None), slice(None)) + tuple(slice(lo, lo + n)
                                            for n, (lo, _) in zip(x.shape[2:], pads))] = x
     return out
@@ -151,17 +140,26 @@ def _to_nc(xp, y, out, bias):
         out[...] = yt
 
 
-def _gemm(a, b):
-    """Grouped product ``(g, m, k) @ (g, k, n)``; one plain GEMM when ``g == 1``."""
+def _gemm(xp, a, b):
+    """Grouped product ``(g, m, k) @ (g, k, n)`` into a work buffer (the callers copy or
+    accumulate it); one plain GEMM when ``g == 1``."""
+    out = _ws.empty(xp, (a.shape[0], a.shape[1], b.shape[2]), xp.result_type(a, b))
     if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return a @ b
+        xp.matmul(a[0], b[0], out=out[0])
+    else:
+        xp.matmul(a, b, out=out)
+    return out
 
 
 def _cn(xp, x, g):
-    """``x (n, C, *sp)`` -> contiguous ``(g, C/g, n*P)`` (channels first, grouped)."""
+    """``x (n, C, *sp)`` -> contiguous ``(g, C/g, n*P)`` (channels first, grouped; a work
+    buffer unless ``x`` is laid out so already)."""
     nd = x.ndim - 2
-    xt = xp.ascontiguousarray(x.transpose((1, 0) + tuple(range(2, 2 + nd))))
+    xt = x.transpose((1, 0) + tuple(range(2, 2 + nd)))
+    if not xt.flags.c_contiguous:
+        buf = _ws.empty(xp, xt.shape, xt.dtype)
+        buf[...] = xt
+        xt = buf
     return xt.reshape(g, x.shape[1] // g, -1)
 
 
@@ -169,8 +167,8 @@ def _cn(xp, x, g):
 def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
     """Convolution on arrays. ``x (N, C, *S)``, ``w (O, C/groups, *k)``, ``pads`` (lo, hi)
     per axis. Returns ``(out, xpad, cols)``; ``cols`` is the whole-batch column matrix when
-    ``keep_cols`` and it fits, else None."""
-    xpad = _pad0(xp, x, pads)
+    ``keep_cols`` and it fits, else None (``xpad`` and ``cols`` are work buffers)."""
+    xpad = _pad0(xp, x, pads, False)
     n, c = x.shape[:2]
     o = w.shape[0]
     k = w.shape[2:]
@@ -186,11 +184,12 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
     keep = keep_cols and nb >= n and per * n <= SAVE_COLS_BYTES
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
-        cl = _im2col(xp, xpad[n0:n1], k, s, d, osp, keep).reshape(groups, ck, (n1 - n0) * p)
-        y = _gemm(w2, cl).reshape((o, n1 - n0) + osp)
+        cl = _im2col(xp, xpad[n0:n1], k, s, d, osp, False).reshape(groups, ck, (n1 - n0) * p)
+        y = _gemm(xp, w2, cl).reshape((o, n1 - n0) + osp)
         _to_nc(xp, y, out[n0:n1], b)
         if keep:
             cols = cl
+        del cl, y  # the next chunk reuses these work buffers
     return out, xpad, cols
 
 
@@ -267,25 +266,25 @@ class _Flat:
                         (buf.strides[0],) + tuple(v * it for v in self.taps) + (it,))
 
     def input_rows(self, xp, x):
-        """``x (n, C, *S)`` -> zero-filled flat rows ``(C, len)`` holding ``x`` (one copy)."""
+        """``x (n, C, *S)`` -> zero-filled flat rows ``(C, len)`` holding ``x`` (one copy, in a
+        work buffer)."""
         n, c = x.shape[:2]
         length = n * self.per
-        buf = xp.zeros((c, max(length + self.offmax, self.lead + length)), x.dtype)
+        buf = _ws.zeros(xp, (c, max(length + self.offmax, self.lead + length)), x.dtype)
         self.grid(xp, buf, self.lead, n, self.sp)[...] = x.transpose(
             (1, 0) + tuple(range(2, x.ndim)))
         return buf
 
 
-def _flat_cols(xp, geo, buf, k, n, keep=True, ones=False):
-    """Columns ``(C*K [+1], n*P)`` of the flat rows ``buf``: tap ``t`` is the rows shifted left
-    by its offset, all taps in one strided copy; ``ones`` appends a row of ones (the bias
-    folded into the GEMM, whose weight-gradient GEMM then also yields the bias gradient).
-    ``keep=False``: the columns live in the per-thread scratch buffer (valid until the next
-    such call)."""
+def _flat_cols(xp, geo, buf, k, n, ones=False):
+    """Columns ``(C*K [+1], n*P)`` of the flat rows ``buf``, in a work buffer: tap ``t`` is
+    the rows shifted left by its offset, all taps in one strided copy; ``ones`` appends a row
+    of ones (the bias folded into the GEMM, whose weight-gradient GEMM then also yields the
+    bias gradient)."""
     v = geo.taps_view(xp, buf, 0, k, n * geo.per)
     rows = v.shape[0] * _prod(k)
     shape = (rows + 1 if ones else rows, v.shape[-1])
-    out = xp.empty(shape, v.dtype) if keep else _scratch(xp, shape, v.dtype)
+    out = _ws.empty(xp, shape, v.dtype)
     out[:rows].reshape(v.shape)[...] = v
     if ones:
         out[rows] = 1
@@ -318,11 +317,12 @@ def conv_forward_flat(xp, x, w, b, pads, d, groups, keep_cols=False):
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         buf = geo.input_rows(xp, x[n0:n1])
-        cl = _flat_cols(xp, geo, buf, k, n1 - n0, keep, ones).reshape(groups, ck, -1)
-        y = _gemm(w2, cl).reshape(o, -1)
+        cl = _flat_cols(xp, geo, buf, k, n1 - n0, ones).reshape(groups, ck, -1)
+        y = _gemm(xp, w2, cl).reshape(o, -1)
         _to_nc(xp, geo.grid(xp, y, 0, n1 - n0, geo.osp), out[n0:n1], b)
         if keep:
             cols = cl
+        del buf, cl, y  # the next chunk reuses these work buffers
     return out, cols
 
 
@@ -373,7 +373,7 @@ def conv_backward_flat(xp, g, x, w, cols, pads, d, groups, need):
             break
         n1 = min(n, n0 + nb)
         length = (n1 - n0) * geo.per
-        gbuf = xp.zeros((o, front + geo.lead + length), g.dtype)
+        gbuf = _ws.zeros(xp, (o, front + geo.lead + length), g.dtype)
         geo.grid(xp, gbuf, front, n1 - n0, geo.osp)[...] = g[n0:n1].transpose(
             (1, 0) + tuple(range(2, 2 + nd)))
         if gw is not None:
@@ -382,20 +382,20 @@ def conv_backward_flat(xp, g, x, w, cols, pads, d, groups, need):
                 if cols.shape[1] != gw.shape[2]:  # columns with a ones row, bias not needed
                     cl = cols[:, :ck]
             else:
-                cl = _flat_cols(xp, geo, geo.input_rows(xp, x[n0:n1]), k, n1 - n0, False,
+                cl = _flat_cols(xp, geo, geo.input_rows(xp, x[n0:n1]), k, n1 - n0,
                                 ones).reshape(groups, gw.shape[2], -1)
             gq = gbuf[:, front:front + length].reshape(groups, og, length)
-            gw += _gemm(gq, cl.transpose(0, 2, 1))
+            gw += _gemm(xp, gq, cl.transpose(0, 2, 1))
         if gx is not None and shifted:
             v = geo.taps_view(xp, gbuf, front + geo.lead - geo.offmax, k, length)
-            gc = _scratch(xp, v.shape, v.dtype)
+            gc = _ws.empty(xp, v.shape, v.dtype)
             gc[...] = v
-            gxf = _gemm(wf, gc.reshape(groups, og * kk, length)).reshape(c, length)
+            gxf = _gemm(xp, wf, gc.reshape(groups, og * kk, length)).reshape(c, length)
             _to_nc(xp, geo.grid(xp, gxf, 0, n1 - n0, geo.sp), gx[n0:n1], None)
         elif gx is not None:
             gq = gbuf[:, front:front + length].reshape(groups, og, length)
-            gc = _gemm(wt, gq).reshape(c, kk, length)
-            full = xp.zeros((c, max(length + geo.offmax, geo.lead + length)), g.dtype)
+            gc = _gemm(xp, wt, gq).reshape(c, kk, length)
+            full = _ws.zeros(xp, (c, max(length + geo.offmax, geo.lead + length)), g.dtype)
             for t, off in enumerate(offs):
                 full[:, off:off + length] += gc[:, t]
             _to_nc(xp, geo.grid(xp, full, geo.lead, n1 - n0, geo.sp), gx[n0:n1], None)
@@ -431,10 +431,10 @@ def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
         if gw is not None:
             cl = cols if cols is not None else \
                 _im2col(xp, xpad[n0:n1], k, s, d, osp, False).reshape(groups, ck, (n1 - n0) * p)
-            gw += _gemm(g2, cl.transpose(0, 2, 1))
+            gw += _gemm(xp, g2, cl.transpose(0, 2, 1))
         if gx is not None:
-            gc = _gemm(w2.transpose(0, 2, 1), g2).reshape((c,) + k + (n1 - n0,) + osp)
-            full = _col2im(xp, gc, (c, n1 - n0) + xpad.shape[2:], k, s, d, osp)
+            gc = _gemm(xp, w2.transpose(0, 2, 1), g2).reshape((c,) + k + (n1 - n0,) + osp)
+            full = _col2im(xp, gc, (c, n1 - n0) + xpad.shape[2:], k, s, d, osp, False)
             _to_nc(xp, _crop(full, pads), gx[n0:n1], None)
     if gw is not None:
         gw = gw.reshape(w.shape)
@@ -458,8 +458,8 @@ def conv_transpose_forward(xp, x, w, b, s, p, op, d, groups):
     nb = _chunk(n, cout * _prod(k) * _prod(sp) * x.itemsize)
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
-        gc = _gemm(w2, _cn(xp, x[n0:n1], groups)).reshape((cout,) + k + (n1 - n0,) + sp)
-        buf = _col2im(xp, gc, (cout, n1 - n0) + full, k, s, d, sp)
+        gc = _gemm(xp, w2, _cn(xp, x[n0:n1], groups)).reshape((cout,) + k + (n1 - n0,) + sp)
+        buf = _col2im(xp, gc, (cout, n1 - n0) + full, k, s, d, sp, False)
         _to_nc(xp, _crop(buf, pads), out[n0:n1], b)
     return out
 
@@ -471,7 +471,7 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
     cout = w.shape[1] * groups
     sp = x.shape[2:]
     nd = len(k)
-    gpad = _pad0(xp, g, tuple((p[i], p[i]) for i in range(nd)))
+    gpad = _pad0(xp, g, tuple((p[i], p[i]) for i in range(nd)), False)
     ck = w.shape[1] * _prod(k)
     w2 = w.reshape(groups, cin // groups, ck)
     gx = xp.empty(x.shape, g.dtype) if need[0] else None
@@ -487,18 +487,128 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
         cl = _im2col(xp, gpad[n0:n1], k, s, d, sp, False).reshape(groups, ck,
                                                                    (n1 - n0) * _prod(sp))
         if gx is not None:
-            _to_nc(xp, _gemm(w2, cl).reshape((cin, n1 - n0) + sp), gx[n0:n1], None)
+            _to_nc(xp, _gemm(xp, w2, cl).reshape((cin, n1 - n0) + sp), gx[n0:n1], None)
         if gw is not None:
-            gw += _gemm(_cn(xp, x[n0:n1], groups), cl.transpose(0, 2, 1))
+            gw += _gemm(xp, _cn(xp, x[n0:n1], groups), cl.transpose(0, 2, 1))
     if gw is not None:
         gw = gw.reshape(w.shape)
     return gx, gw, gb
 
 
+# ---------------------------------------------------------------------- algorithm choice
+ALGORITHMS = ("flat", "im2col")
+"""The convolution algorithms: ``flat`` (stride 1 only: shifted flat rows, ``conv_forward_flat``
+and ``conv_backward_flat``) and ``im2col`` (any geometry: ``conv_forward``, ``conv_backward``).
+Their results agree within float32 rounding (the same products, summed in another order)."""
+
+TUNE_MIN_FLOPS = 2e6
+"""Convolutions cheaper than this many multiply-adds (forward) use the fixed rule instead of
+being timed: a few microseconds either way, not worth a measurement."""
+
+_TUNED: dict = {}
+"""Winner per problem key, for this process (cleared when it reaches ``_TUNED_MAX`` keys)."""
+_TUNED_MAX = 1024
+_FORCED = threading.local()
+_cudnn = None
+
+
+@contextmanager
+def use_algorithm(name):
+    """Force convolution algorithm ``name`` (one of ``ALGORITHMS``; ``None``: automatic) for
+    the convolutions this thread runs inside the block; a geometry the algorithm cannot run
+    (``flat`` with a stride) takes ``im2col``. For tests and measurements."""
+    if name is not None and name not in ALGORITHMS:
+        raise ValueError(f"unknown convolution algorithm {name!r}; expected one of "
+                         f"{ALGORITHMS}")
+    old = getattr(_FORCED, "name", None)
+    _FORCED.name = name
+    try:
+        yield
+    finally:
+        _FORCED.name = old
+
+
+def _fixed_rule(x, w, s, pads, d):
+    """The machine-independent choice: flat rows for stride 1 when the valid outputs fill
+    most of the flat layout (``use_flat``), else im2col."""
+    ext, osp = flat_extent(x.shape[2:], pads, w.shape[2:], d)
+    return "flat" if use_flat(s, ext, osp) else "im2col"
+
+
+def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
+    """The algorithm for this convolution (``x`` batched).
+
+    A forced one (``use_algorithm``) wins; with ``lamina.backends.cudnn.deterministic`` set,
+    on a GPU, for a single candidate or a small problem, the fixed rule (``_fixed_rule``)
+    decides, the same on every machine. Otherwise the first call of each problem (shapes,
+    stride, padding, dilation, groups, dtype, bias, which gradients are needed) times every
+    candidate on the actual arrays, forward and, when gradients are needed, backward, and
+    keeps the fastest for later calls (like ``torch.backends.cudnn.benchmark``): the kernels
+    tuned for one CPU's BLAS and caches are not the best on another. The candidates' results
+    differ only by float32 rounding.
+    """
+    forced = getattr(_FORCED, "name", None)
+    stride1 = all(v == 1 for v in s)
+    if forced is not None:
+        return forced if (forced != "flat" or stride1) else "im2col"
+    global _cudnn
+    if _cudnn is None:
+        from ..backends import cudnn as _c
+
+        _cudnn = _c
+    if not stride1 or _cudnn.deterministic or xp.__name__ != "numpy":
+        return _fixed_rule(x, w, s, pads, d)
+    key = (x.shape, w.shape, s, pads, d, groups, x.dtype.char, b is not None,
+           None if need is None else tuple(need))
+    algo = _TUNED.get(key)
+    if algo is None:
+        osp = flat_extent(x.shape[2:], pads, w.shape[2:], d)[1]
+        if x.shape[0] * w.shape[0] * _prod(osp) * _prod(w.shape[1:]) < TUNE_MIN_FLOPS:
+            algo = _fixed_rule(x, w, s, pads, d)
+        else:
+            algo = _time_candidates(xp, x, w, b, s, pads, d, groups, need, ("flat", "im2col"))
+        if len(_TUNED) >= _TUNED_MAX:
+            _TUNED.clear()
+        _TUNED[key] = algo
+    return algo
+
+
+def _time_candidates(xp, x, w, b, s, pads, d, groups, need, cands, rounds=2):
+    """The fastest of ``cands`` on these arrays: each runs forward (and backward with the
+    gradients of ``need``, its own output standing in for the output gradient) ``rounds``
+    times, interleaved; the minimum time counts."""
+    best = {c: float("inf") for c in cands}
+    for _ in range(rounds):
+        for c in cands:
+            t0 = time.perf_counter()
+            out, xpad, cols = _conv_fwd(c, xp, x, w, b, s, pads, d, groups,
+                                        need is not None and need[1])
+            if need is not None:
+                _conv_bwd(c, xp, out, xpad, w, cols, s, pads, d, groups, need)
+            best[c] = min(best[c], time.perf_counter() - t0)
+            del out, xpad, cols
+    return min(cands, key=best.__getitem__)
+
+
+def _conv_fwd(algo, xp, x, w, b, s, pads, d, groups, keep):
+    """Forward by ``algo``: ``(out, xpad, cols)``; ``xpad`` is what backward needs of the
+    input (the input itself for ``flat``)."""
+    if algo == "flat":
+        out, cols = conv_forward_flat(xp, x, w, b, pads, d, groups, keep)
+        return out, x, cols
+    return conv_forward(xp, x, w, b, s, pads, d, groups, keep)
+
+
+def _conv_bwd(algo, xp, g, xpad, w, cols, s, pads, d, groups, need):
+    if algo == "flat":
+        return conv_backward_flat(xp, g, xpad, w, cols, pads, d, groups, need)
+    return conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need)
+
+
 # ---------------------------------------------------------------------- ops
 class ConvNd(Op):
     """N-d convolution node (torch's ``ConvolutionBackward0``); unbatched input allowed.
-    Stride-1 convolutions take the flat-row path (``conv_forward_flat``), others im2col."""
+    The algorithm (flat rows or im2col) is chosen per problem by ``choose_algorithm``."""
 
     node_name = "ConvolutionBackward0"
 
@@ -508,18 +618,13 @@ class ConvNd(Op):
         if unb:
             x = x[None]
         n = ctx.needs_input_grad
-        keep = n is not None and n[1]
-        k = w.shape[2:]
-        ext, osp = flat_extent(x.shape[2:], pads, k, d)
-        flat = use_flat(s, ext, osp)
-        if flat:
-            out, cols = conv_forward_flat(ctx.xp, x, w, b, pads, d, groups, keep)
-            xpad = x
-        else:
-            out, xpad, cols = conv_forward(ctx.xp, x, w, b, s, pads, d, groups, keep)
+        xp = ctx.xp
+        algo = choose_algorithm(xp, x, w, b, s, pads, d, groups, n)
+        out, xpad, cols = _conv_fwd(algo, xp, x, w, b, s, pads, d, groups,
+                                    n is not None and n[1])
         if n is not None:
             ctx.unb = unb
-            ctx.flat = flat
+            ctx.algo = algo
             ctx.args = (s, pads, d, groups)
             ctx.cols = cols
             ctx.save_for_backward(xpad if (n[1] and cols is None) else None, w)
@@ -534,12 +639,8 @@ class ConvNd(Op):
             g = g[None]
         if xpad is None:  # only the shape is needed (input grad, or cols were kept)
             xpad = _Shape(ctx.xshape, g.dtype)
-        if ctx.flat:
-            gx, gw, gb = conv_backward_flat(ctx.xp, g, xpad, w, ctx.cols, pads, d, groups,
-                                            ctx.needs_input_grad)
-        else:
-            gx, gw, gb = conv_backward(ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
-                                       ctx.needs_input_grad)
+        gx, gw, gb = _conv_bwd(ctx.algo, ctx.xp, g, xpad, w, ctx.cols, s, pads, d, groups,
+                               ctx.needs_input_grad)
         ctx.cols = None
         if ctx.unb and gx is not None:
             gx = gx[0]

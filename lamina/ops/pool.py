@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 
+from .._backends import _workspace as _ws
 from .._tensor import Tensor, _make
 from ._op import Op
 from ._registry import register
@@ -41,11 +42,13 @@ def _taps(k):
 
 
 def _pad_fill(xp, x, pads, value):
-    """Pad the spatial axes (from axis 2) of x with ``value``; pads = ((lo, hi), ...)."""
+    """Pad the spatial axes (from axis 2) of x with ``value``; pads = ((lo, hi), ...); the
+    padded copy is a work buffer (``_backends._workspace``), never returned."""
     if not any(lo or hi for lo, hi in pads):
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    out = xp.full(shape, value, x.dtype)
+    out = _ws.empty(xp, shape, x.dtype)
+    out.fill(value)
     out[(slice(None),) * 2 + tuple(slice(lo, lo + n) for n, (lo, _) in
                                    zip(x.shape[2:], pads))] = x
     return out
@@ -72,6 +75,14 @@ def _idx_dtype(xp, ntaps):
 
 def _disjoint(k, s, d):
     return all(s[i] >= d[i] * (k[i] - 1) + 1 for i in range(len(k)))
+
+
+def _grad_buffer(xp, pshape, k, s, d, osp, dtype):
+    """The input-gradient array of a pooling backward: uninitialized when the taps' slices
+    tile it exactly (each element is assigned once), else zeros."""
+    tiled = all(s[i] == d[i] * (k[i] - 1) + 1 == k[i] and osp[i] * s[i] == pshape[2 + i]
+                for i in range(len(k)))
+    return xp.empty(pshape, dtype) if tiled else xp.zeros(pshape, dtype)
 
 
 def _flat_indices(xp, idx, k, s, p, d, osp, insp):
@@ -113,7 +124,9 @@ class MaxPoolNd(Op):
             nd = len(k)
             v = windows(xp, xpad, k, s, d, osp).transpose(
                 tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2 + nd)))
-            taps = xp.ascontiguousarray(v).reshape((nt,) + v.shape[nd:])
+            taps = _ws.empty(xp, v.shape, v.dtype)
+            taps[...] = v
+            taps = taps.reshape((nt,) + v.shape[nd:])
         else:
             taps = (xpad[_tap_slices(tap, s, d, osp)] for tap in _taps(k))
         for t, v in enumerate(taps):
@@ -145,8 +158,9 @@ class MaxPoolNd(Op):
         xp = ctx.xp
         k, s, pads, d, osp, pshape = ctx.geom
         idx = ctx.idx
-        gx = xp.zeros(pshape, g.dtype)
         assign = _disjoint(k, s, d)
+        gx = _grad_buffer(xp, pshape, k, s, d, osp, g.dtype) if assign else \
+            xp.zeros(pshape, g.dtype)
         for t, tap in enumerate(_taps(k)):
             sl = _tap_slices(tap, s, d, osp)
             if assign:
@@ -215,10 +229,12 @@ class AvgPoolNd(Op):
     def backward(ctx, g):
         xp = ctx.xp
         k, s, pads, osp, pshape, div = ctx.geom
-        gd = g / div if isinstance(div, float) else g / div.astype(g.dtype)
-        gx = xp.zeros(pshape, g.dtype)
+        gd = _ws.empty(xp, g.shape, g.dtype)
+        xp.divide(g, div if isinstance(div, float) else div.astype(g.dtype), out=gd)
         one = (1,) * len(k)
         assign = _disjoint(k, s, one)
+        gx = _grad_buffer(xp, pshape, k, s, one, osp, g.dtype) if assign else \
+            xp.zeros(pshape, g.dtype)
         for tap in _taps(k):
             sl = _tap_slices(tap, s, one, osp)
             if assign:

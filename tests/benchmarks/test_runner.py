@@ -163,3 +163,16 @@ def test_other_cpu_share_is_a_fraction_on_linux():
         assert share is not None and 0.0 <= share <= 1.0
     else:
         assert share is None
+
+
+def test_machine_probe_names_the_cpu_and_each_librarys_kernels():
+    out = _worker("--machine", "lamina", "torch")
+    assert out["cpu_model"] and out["cpu_count"] >= 1
+    lam, tor = out["libs"]["lamina"], out["libs"]["torch"]
+    assert lam["numpy"] and lam["blas"]  # lamina computes through NumPy's BLAS
+    assert tor["version"].startswith("2.") and "blas_info" in tor
+    lines = run.machine_lines(out)
+    assert lines[0].startswith(f"CPU: {out['cpu_model']}")
+    assert lines[1].startswith("lamina ") and "NumPy" in lines[1]
+    assert lines[2].startswith("torch ") and "BLAS" in lines[2]
+    assert run.machine_lines({"error": "machine probe failed: x"}) == ["machine probe failed: x"]

@@ -1,6 +1,8 @@
-"""lamina/ops/conv.py: the two convolution paths (stride-1 flat rows and im2col) agree with each
-other and with torch for a sweep of geometries, in float32 and float64, forward and backward;
-the per-thread scratch buffer of the flat path is reused safely; im2col memory is chunked."""
+"""lamina/ops/conv.py: each convolution algorithm (stride-1 flat rows, im2col), forced, agrees
+with torch for a sweep of geometries, in float32 and float64, forward and backward; the
+automatic choice times the candidates once per problem, keeps the winner, and follows
+``use_algorithm`` and ``lamina.backends.cudnn.deterministic``; work buffers are reused safely;
+im2col memory is chunked."""
 
 from __future__ import annotations
 
@@ -34,9 +36,8 @@ def _fn(nd):
 
 @pytest.mark.parametrize("geom", GEOMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("fill", [0.0, 2.0], ids=["flat", "im2col"])
-def test_conv_paths_match_torch(geom, dtype, fill, monkeypatch):
-    monkeypatch.setattr(C, "FLAT_MIN_FILL", fill)  # 0: flat whenever stride 1; 2: never
+@pytest.mark.parametrize("algo", C.ALGORITHMS)
+def test_conv_algorithms_match_torch(geom, dtype, algo):
     nd, ci, co, k, s, p, d, g = geom
     rs = np.random.RandomState(0)
     x = rs.standard_normal((2, ci) + (7, 6, 5)[:nd]).astype(dtype)
@@ -46,10 +47,12 @@ def test_conv_paths_match_torch(geom, dtype, fill, monkeypatch):
     fl, ft = _fn(nd)
     xl, wl, bl = lt(x, True), lt(w, True), lt(b, True)
     xt, wt, bt = tt(x, True), tt(w, True), tt(b, True)
-    yl = fl(xl, wl, bl, s, p, d, g)
+    with C.use_algorithm(algo):
+        yl = fl(xl, wl, bl, s, p, d, g)
     yt = ft(xt, wt, bt, s, p, d, g)
     tol = {} if dtype == np.float64 else {"atol": 1e-4, "rtol": 1e-4}
     assert_close(yl, yt, **tol)
+    assert yl.grad_fn.algo == (algo if s == 1 else "im2col")
     go = rs.standard_normal(tuple(yt.shape)).astype(dtype)
     yl.backward(lt(go))
     yt.backward(tt(go))
@@ -80,7 +83,7 @@ def test_flat_path_gradient_subsets_and_wide_padding(kw, need, ci, co, monkeypat
     # the bias rides in the GEMM as a ones row of the kept columns: every subset of needed
     # gradients must still come out right (also with columns rebuilt in backward), with the
     # input gradient by either method (accumulated GEMM rows, or shifted output rows)
-    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0)
+    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0)  # the fixed rule picks flat
     rs = np.random.RandomState(5)
     x = rs.standard_normal((3, ci, 6, 5))
     w = rs.standard_normal((co, ci, 3, 3))
@@ -116,7 +119,7 @@ def test_scratch_buffer_reuse_across_shapes_and_grad_modes():
 
 @pytest.mark.parametrize("flat", [True, False])
 def test_chunked_batches_keep_columns_bounded_and_correct(flat, monkeypatch):
-    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0 if flat else 2.0)
+    monkeypatch.setattr(C, "FLAT_MIN_FILL", 0.0 if flat else 2.0)  # the fixed rule's pick
     monkeypatch.setattr(C, "COLS_BUDGET", 3 * 9 * 64 * 4 + 1)  # about one image per chunk
     monkeypatch.setattr(C, "SAVE_COLS_BYTES", 0)
     rs = np.random.RandomState(2)
@@ -160,3 +163,79 @@ def test_no_graph_under_no_grad_and_dtype_kept():
     assert y.grad_fn is None and y.dtype == lamina.float32
     with pytest.raises(TypeError, match="argument 'padding' must be tuple of ints"):
         C.conv_transpose2d(x, w.detach().transpose(0, 1), padding="same")
+
+
+def _problem(n=8, c=16, o=16, hw=20):
+    rs = np.random.RandomState(7)
+    x = rs.standard_normal((n, c, hw, hw)).astype(np.float32)
+    w = rs.standard_normal((o, c, 3, 3)).astype(np.float32)
+    return x, w
+
+
+def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkeypatch):
+    # flat made slow on purpose: the measurement must pick im2col, once per problem
+    monkeypatch.setattr(C, "_TUNED", {})
+    calls = []
+    real = C.conv_forward_flat
+
+    def slow_flat(*a, **k):
+        calls.append("flat")
+        import time
+        time.sleep(0.1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(C, "conv_forward_flat", slow_flat)
+    x, w = _problem()
+    xl, wl = lt(x, True), lt(w, True)
+    y = C.conv2d(xl, wl, padding=1)
+    assert y.grad_fn.algo == "im2col" and calls == ["flat", "flat"]  # two timed rounds
+    y2 = C.conv2d(xl, wl, padding=1)
+    assert y2.grad_fn.algo == "im2col" and len(calls) == 2  # cached: no new measurement
+    assert len(C._TUNED) == 1
+    y.sum().backward()
+    ref = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1)
+    np.testing.assert_allclose(npy(y), ref.numpy(), rtol=1e-4, atol=1e-4)
+    # another batch size is another problem; with no gradients another one again
+    C.conv2d(lt(x[:4]), lt(w), padding=1)
+    with lamina.no_grad():
+        C.conv2d(xl, wl, padding=1)
+    assert len(C._TUNED) == 3 and len(calls) == 6
+
+
+def test_forced_deterministic_and_small_problems_skip_the_measurement(monkeypatch):
+    monkeypatch.setattr(C, "_TUNED", {})
+
+    def no_timing(*a, **k):
+        raise AssertionError("timed")
+
+    monkeypatch.setattr(C, "_time_candidates", no_timing)
+    x, w = _problem()
+    with C.use_algorithm("flat"):
+        assert C.conv2d(lt(x), lt(w), padding=1).grad_fn is None  # no grad: no node
+        assert C.conv2d(lt(x), lt(w, True), padding=1).grad_fn.algo == "flat"
+        # flat runs stride 1 only: a strided convolution takes im2col
+        assert C.conv2d(lt(x), lt(w, True), padding=1, stride=2).grad_fn.algo == "im2col"
+    with lamina.backends.cudnn.flags(enabled=True, deterministic=True):
+        y = C.conv2d(lt(x), lt(w, True), padding=1)
+    assert y.grad_fn.algo == C._fixed_rule(x, w, (1, 1), ((1, 1), (1, 1)), (1, 1)) == "flat"
+    small_x, small_w = _problem(n=1, c=2, o=2, hw=5)
+    assert C.conv2d(lt(small_x), lt(small_w, True)).grad_fn.algo == "im2col"  # fill < 0.5
+    assert C._TUNED and all(v in C.ALGORITHMS for v in C._TUNED.values())
+    with pytest.raises(ValueError, match="unknown convolution algorithm 'winograd'"):
+        with C.use_algorithm("winograd"):
+            pass
+
+
+def test_the_measured_choice_is_one_of_the_candidates_and_matches_torch(monkeypatch):
+    monkeypatch.setattr(C, "_TUNED", {})
+    x, w = _problem(n=8, c=16, o=16, hw=20)
+    xl, wl = lt(x, True), lt(w, True)
+    y = C.conv2d(xl, wl, padding=1)
+    assert y.grad_fn.algo in C.ALGORITHMS and list(C._TUNED.values()) == [y.grad_fn.algo]
+    xt, wt = tt(x, True), tt(w, True)
+    yt = torch.nn.functional.conv2d(xt, wt, padding=1)
+    assert_close(y, yt, atol=1e-4, rtol=1e-4)
+    y.sum().backward()
+    yt.sum().backward()
+    assert_close(xl.grad, xt.grad, atol=1e-3, rtol=1e-4)
+    assert_close(wl.grad, wt.grad, atol=1e-3, rtol=1e-4)
