@@ -703,3 +703,13 @@ def _install_methods(*modules):
     for m in modules:
         for name, fn in m.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
+    # the binary operators' fast path (ops._op.binary_method), and @ without a detour
+    from .ops import elementwise as E
+    from .ops._op import binary_method
+    from .ops.linalg import matmul
+
+    for names, op, fn in ((("__add__", "__radd__"), E.Add, E.add), (("__sub__",), E.Sub, E.sub),
+                          (("__mul__", "__rmul__"), E.Mul, E.mul)):
+        for name in names:
+            setattr(Tensor, name, binary_method(op, fn))
+    Tensor.__matmul__ = matmul
