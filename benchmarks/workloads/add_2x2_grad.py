@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
+from benchmarks.workloads._per_op import N_OPS, setup  # noqa: F401 - setup is the workload's
+
 TARGET = 1.0  # lamina/torch time per step <= 1.0, i.e. at least torch's ops per second
 ISSUE = 16
 DESCRIPTION = (
     "1000 x (a + b) on 2x2 float32 inputs that require grad: forward only, each "
     "records a node (per-op overhead)"
 )
-N_OPS = 1000  # ops per step: the step time / N_OPS is the time of one op
-
-
-def setup(torch):
-    # inputs that require grad: each op records a graph node (no backward is run)
-    a = torch.rand(2, 2, requires_grad=True)
-    b = torch.rand(2, 2, requires_grad=True)
-    return torch, a, b
 
 
 def step(state):
