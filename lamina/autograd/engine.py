@@ -44,8 +44,12 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
     With ``accumulate`` the leaves' ``.grad`` are updated; otherwise (autograd.grad) the
     gradients of ``inputs`` are returned and no ``.grad`` changes.
     """
-    # 1. dependency counts over the reachable graph, with an explicit stack (no recursion)
+    # 1. dependency counts over the reachable graph, with an explicit stack (no recursion);
+    # per leaf (keyed by id: Tensor.__hash__ is a Python function), the number of
+    # contributions to come: a leaf is accumulated as soon as its last one arrives (as
+    # torch's AccumulateGrad), so its hooks run while backward goes on (DDP)
     deps: dict = {}
+    ldeps: dict = {}
     stack = []
     for t, _ in roots:
         g = t.grad_fn
@@ -54,21 +58,21 @@ def run_backward(roots, retain_graph=False, inputs=None, accumulate=True):
             stack.append(g)
     pop = stack.pop
     push = stack.append
-    # contributions still to come per leaf: a leaf is accumulated as soon as its last one
-    # arrives (as torch's AccumulateGrad), so its hooks run while backward goes on (DDP)
-    ldeps: dict = {}
+    get = deps.get
+    lget = ldeps.get
     while stack:
         for e in pop().next:
             if e.__class__ is tuple:
                 m = e[0]
-                c = deps.get(m)
+                c = get(m)
                 if c is None:
                     deps[m] = 1
                     push(m)
                 else:
                     deps[m] = c + 1
             elif e is not None:
-                ldeps[id(e)] = ldeps.get(id(e), 0) + 1
+                k = id(e)
+                ldeps[k] = lget(k, 0) + 1
 
     _callbacks.append([])
     try:
@@ -89,7 +93,7 @@ _callbacks: list = []  # one list per running backward (nested backward passes s
 
 
 def _run(roots, retain_graph, inputs, deps, ldeps):
-    kept: set = set()
+    kept: set = set()  # ids of the arrays kept as some leaf's new .grad
     captured = None
     capture_nodes = None
     eager = inputs is None
@@ -102,21 +106,31 @@ def _run(roots, retain_graph, inputs, deps, ldeps):
 
     # 2. seed the root gradients
     buf: dict = {}
+    # leaves with contributions still to come (or all of them, without `eager`):
+    # id -> [leaf, summed gradient, the node's incoming gradients while there is one]
     leaf_pending: dict = {}
+    ready = []
     for t, g in roots:
         n = t.grad_fn
         if n is None:
             _add_leaf(leaf_pending, t, g, (g,))
-            continue
-        _add_grad(buf, n, t._out, g)
-
-    ready = [n for n in buf if deps[n] == 0]
+        elif n not in buf:
+            if n.n_out == 1:
+                buf[n] = g
+            else:
+                _add_grad(buf, n, t._out, g)
+            if deps[n] == 0:
+                ready.append(n)
+        else:
+            _add_grad(buf, n, t._out, g)
     pop_ready = ready.pop
     push_ready = ready.append
+    buf_pop = buf.pop
+    buf_get = buf.get
     # 3. process nodes when all their gradients have arrived
     while ready:
         n = pop_ready()
-        gs = buf.pop(n)
+        gs = buf_pop(n)
         n_out = n.n_out
         if n._pre_hooks:
             gl = _run_pre_hooks(n, [gs] if n_out == 1 else gs, _make)
@@ -128,19 +142,20 @@ def _run(roots, retain_graph, inputs, deps, ldeps):
                     for j in ks:
                         captured[j] = gs if n_out == 1 else gs[k]
         saved = n.saved
-        if saved is _FREED and n.op.check_freed:
+        op = n.op
+        if saved is _FREED and op.check_freed:
             raise RuntimeError(_SECOND_BACKWARD)
         if n._versions is not None:
             _check_versions(n)
         if n_out == 1:
-            grads = n.op.backward(n, gs)
+            grads = op.backward(n, gs)
             given = (gs,)
         else:
             gl = list(gs)
             for k in range(n_out):
                 if gl[k] is None:
                     gl[k] = _zeros_for(n, k)
-            grads = n.op.backward(n, *gl)
+            grads = op.backward(n, *gl)
             given = gl
         if grads.__class__ is not tuple:
             grads = (grads,)
@@ -157,7 +172,7 @@ def _run(roots, retain_graph, inputs, deps, ldeps):
             if e.__class__ is tuple:
                 m = e[0]
                 if m.n_out == 1:
-                    prev = buf.get(m)
+                    prev = buf_get(m)
                     buf[m] = gi if prev is None else prev + gi
                 else:
                     _add_grad(buf, m, e[1], gi)
@@ -165,19 +180,24 @@ def _run(roots, retain_graph, inputs, deps, ldeps):
                 deps[m] = c
                 if c == 0:
                     push_ready(m)
+                continue
+            k = id(e)
+            p = leaf_pending.get(k)
+            if eager:
+                c = ldeps[k]
+                if c == 1:  # the last contribution (most leaves get one): accumulate now
+                    if p is None:
+                        _accumulate(e, gi, given, kept, _make)
+                    else:
+                        del leaf_pending[k]
+                        _accumulate(e, p[1] + gi, None, kept, _make)
+                    continue
+                ldeps[k] = c - 1
+            if p is None:
+                leaf_pending[k] = [e, gi, given]
             else:
-                p = leaf_pending.get(id(e))
-                if p is None:
-                    p = leaf_pending[id(e)] = [e, gi, given]
-                else:
-                    p[1] = p[1] + gi
-                    p[2] = None
-                if eager:
-                    c = ldeps[id(e)] - 1
-                    ldeps[id(e)] = c
-                    if c == 0:
-                        del leaf_pending[id(e)]
-                        _accumulate(e, p[1], p[2], kept, _make)
+                p[1] = p[1] + gi
+                p[2] = None
 
     # 4. leaves (in arrival order; several contributions to one leaf are summed)
     if captured is not None:

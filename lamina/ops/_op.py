@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._device import backend
 from .._tensor import Tensor, _make, _type_str
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node
@@ -52,67 +53,77 @@ class Op:
     def apply(cls, *args):
         # the hot path of every op: locals only, no helper calls unless something is unusual
         dev = None
-        req = None  # positions of the inputs that require grad
+        rg = False  # does an input require grad
         arrs = []
         push = arrs.append
         for a in args:
-            if isinstance(a, Tensor):
+            if a.__class__ is Tensor or isinstance(a, Tensor):
                 d = a._device
-                if dev is None:
+                if d is not dev:
+                    if dev is not None:
+                        _device_mismatch(cls, dev, d, len(arrs))
                     dev = d
-                elif d is not dev:
-                    _device_mismatch(cls, dev, d, len(arrs))
                 if a._rg:
-                    if req is None:
-                        req = [len(arrs)]
-                    else:
-                        req.append(len(arrs))
+                    rg = True
                 push(a._data)
             else:
                 push(a)
-        b = dev._backend
-        if b is None:
-            from .._device import backend
-
-            b = backend(dev)
+        b = dev._backend or backend(dev)
         # the node is built without a call to Node.__init__ (a measurable share of a tiny op)
         ctx = _new(cls._node)
         ctx.op = cls
         ctx.xp = b.xp
         ctx.device = dev
         ctx.saved = ()
-        if req is not None and STATE.enabled:
-            n = len(args)
-            nig = [False] * n
-            nxt = [None] * n
-            for i in req:
-                a = args[i]
-                nig[i] = True
-                g = a.grad_fn
-                nxt[i] = a if g is None else (g, a._out)
+        if rg and STATE.enabled:
+            nig = []
+            nxt = []
+            for a in args:
+                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._rg:
+                    nig.append(True)
+                    g = a.grad_fn
+                    nxt.append(a if g is None else (g, a._out))
+                else:
+                    nig.append(False)
+                    nxt.append(None)
             ctx.needs_input_grad = nig
             ctx.next = nxt
-            out = cls.forward(ctx, *arrs)
-            if out.__class__ is not b.array_type:
-                out = _fix_out(out, b)
-            if out.__class__ is tuple:
-                ctx.n_out = len(out)
-                # the engine fills outputs that got no gradient with zeros of these shapes
-                ctx._out_shapes = [(o.shape, o.dtype) for o in out]
-                res = tuple(_make(o, dev, True, ctx, k) for k, o in enumerate(out))
-            else:
-                res = _make(out, dev, True, ctx, 0)
-            if ctx.saved:
-                _record_versions(ctx, args, res)
-            return res
+            return _recorded(ctx, cls.forward(ctx, *arrs), b, dev, args)
         ctx.needs_input_grad = None
         ctx.next = ()
         out = cls.forward(ctx, *arrs)
-        if out.__class__ is not b.array_type:
-            out = _fix_out(out, b)
-            if out.__class__ is tuple:
-                return tuple(_make(o, dev) for o in out)
-        return _make(out, dev)
+        if out.__class__ is b.array_type:
+            return _make(out, dev)
+        return _unrecorded(out, b, dev)
+
+    @classmethod
+    def apply2(cls, x, y):
+        """``apply(x, y)`` for two Tensors (the binary operators' path): the same node and
+        result, without the general argument loop."""
+        dev = x._device
+        if y._device is not dev:
+            _device_mismatch(cls, dev, y._device, 1)
+        b = dev._backend or backend(dev)
+        ctx = _new(cls._node)
+        ctx.op = cls
+        ctx.xp = b.xp
+        ctx.device = dev
+        ctx.saved = ()
+        rx = x._rg
+        ry = y._rg
+        if (rx or ry) and STATE.enabled:
+            ctx.needs_input_grad = [rx, ry]
+            g = x.grad_fn
+            ex = (x if g is None else (g, x._out)) if rx else None
+            g = y.grad_fn
+            ctx.next = [ex, (y if g is None else (g, y._out)) if ry else None]
+            return _recorded(ctx, cls.forward(ctx, x._data, y._data), b, dev, (x, y))
+        ctx.needs_input_grad = None
+        ctx.next = ()
+        out = cls.forward(ctx, x._data, y._data)
+        if out.__class__ is b.array_type:
+            return _make(out, dev)
+        return _unrecorded(out, b, dev)
 
     @staticmethod
     def forward(ctx, *args):  # pragma: no cover - abstract
@@ -123,12 +134,60 @@ class Op:
         raise NotImplementedError
 
 
+def binary_method(op, fallback):
+    """The operator method of a binary arithmetic op (``Tensor.__add__`` from ``Add`` and
+    ``add``): a float Tensor with another of its dtype, or with a Python int or float, needs
+    no promotion and goes straight to ``op``; anything else takes ``fallback``, the public
+    function (which promotes, then applies the same op)."""
+    apply = op.apply
+    apply2 = op.apply2
+
+    def method(self, other):
+        d = self._data.dtype
+        if d.kind == "f":
+            c = other.__class__
+            if c is float or c is int:
+                return apply(self, other)
+            if (c is Tensor or isinstance(other, Tensor)) and other._data.dtype is d:
+                return apply2(self, other)
+        return fallback(self, other)
+
+    method.__name__ = method.__qualname__ = fallback.__name__
+    method.__doc__ = fallback.__doc__
+    return method
+
+
 def _fix_out(out, b):
     """NumPy reductions return scalars (np.float32), not 0-d arrays: a tensor always holds an
     array (writeable, with .flags / .base), so scalars become 0-d arrays."""
     if out.__class__ is tuple:
         return tuple(o if o.__class__ is b.array_type else b.xp.asarray(o) for o in out)
     return b.xp.asarray(out)
+
+
+def _recorded(ctx, out, b, dev, args):
+    """The result Tensor(s) of an op whose node ``ctx`` is recorded: ``grad_fn`` is ctx, and
+    the versions of the arrays saved for backward are remembered."""
+    if out.__class__ is not b.array_type:
+        out = _fix_out(out, b)
+    if out.__class__ is tuple:
+        ctx.n_out = len(out)
+        # the engine fills outputs that got no gradient with zeros of these shapes
+        ctx._out_shapes = [(o.shape, o.dtype) for o in out]
+        res = tuple(_make(o, dev, True, ctx, k) for k, o in enumerate(out))
+    else:
+        res = _make(out, dev, True, ctx, 0)
+    if ctx.saved:
+        _record_versions(ctx, args, res)
+    return res
+
+
+def _unrecorded(out, b, dev):
+    """The result Tensor(s) of an op without a node, when forward did not return one array."""
+    out = _fix_out(out, b)
+    if out.__class__ is tuple:
+        return tuple(_make(o, dev) for o in out)
+    return _make(out, dev)
 
 
 def _record_versions(ctx, args, res):
@@ -209,4 +268,4 @@ def sum_to_shape(g, shape):
     return g
 
 
-__all__ = ["Op", "Tensor", "_type_str", "as_view", "sum_to_shape"]
+__all__ = ["Op", "Tensor", "_type_str", "as_view", "binary_method", "sum_to_shape"]

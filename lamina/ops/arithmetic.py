@@ -9,8 +9,9 @@ from .. import _dtype as D
 from .._device import backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
-from ._op import Op, sum_to_shape
+from ._op import Op, binary_method, sum_to_shape
 from ._registry import export, register
+from .linalg import matmul
 from .promotion import _PY_SCALARS, _binary_dtype, _is_bool, _prep, _shape
 
 
@@ -182,7 +183,7 @@ class RPowScalar(Op):
         return None, g * out * ctx.log_s
 
 
-@export(inplace=True, fast='add', dunders=('__add__', '__radd__'), idunders=('__iadd__',))
+@export(inplace=True, fast='add', idunders=('__iadd__',))
 def add(input, other, *, alpha=1, out=None):
     a, b = _prep(input, other)
     if alpha != 1:
@@ -207,7 +208,7 @@ def _sub_check(a, b):
                            "`logical_not()` operator instead.")
 
 
-@export('sub', 'subtract', inplace=True, fast='subtract', dunders=('__sub__',), idunders=('__isub__',))
+@export('sub', 'subtract', inplace=True, fast='subtract', idunders=('__isub__',))
 def sub(input, other, *, alpha=1, out=None):
     if _is_bool(input) or _is_bool(other):
         _sub_check(input, other)
@@ -241,7 +242,7 @@ def _rsub_dunder(self, other):
     return rsub(self, other)
 
 
-@export('mul', 'multiply', inplace=True, fast='multiply', dunders=('__mul__', '__rmul__'), idunders=('__imul__',))
+@export('mul', 'multiply', inplace=True, fast='multiply', idunders=('__imul__',))
 def mul(input, other):
     a, b = _prep(input, other)
     return Mul.apply(a, b)
@@ -396,10 +397,6 @@ def _r(fn):
     return r
 
 
-def _matmul(a, b):
-    from .linalg import matmul
-
-    return matmul(a, b)
 
 
 register(_rsub_dunder, "__rsub__", function=False)
@@ -407,5 +404,10 @@ register(_r(div), "__rtruediv__", function=False)
 register(_r(floor_divide), "__rfloordiv__", function=False)
 register(_r(remainder), "__rmod__", function=False)
 register(_r(pow), "__rpow__", function=False)
-register(_matmul, "__matmul__", function=False)
-register(_r(_matmul), "__rmatmul__", function=False)
+# the operators: a float Tensor with one of its dtype or a Python number goes straight to the
+# op (ops._op.binary_method); anything else through the public function, which promotes
+register(binary_method(Add, add), "__add__", "__radd__", function=False)
+register(binary_method(Sub, sub), "__sub__", function=False)
+register(binary_method(Mul, mul), "__mul__", "__rmul__", function=False)
+register(matmul, "__matmul__", function=False)
+register(_r(matmul), "__rmatmul__", function=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import _dtype as D
-from .._tensor import Tensor
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
 from ._op import Op, sum_to_shape
@@ -25,7 +24,7 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.saved = (a, b)  # save_for_backward(a, b) without the call (2x2 @ is ~1.5 us)
         if a.ndim == 2 and b.ndim == 2:
             return a.dot(b)  # the same GEMM as @, with less dispatch overhead
         return a @ b
@@ -162,9 +161,12 @@ def _check_tensors(name, *ts):
 
 def matmul(input, other):
     """Matrix product with torch.matmul's rules for 1-D and batched operands."""
-    _check_tensors("matmul", input, other)
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _check_tensors("matmul", input, other)
     a, b = input._data, other._data
     na, nb = a.ndim, b.ndim
+    if na == 2 and nb == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]:
+        return MatMul.apply2(input, other)  # the common case, checked first
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")

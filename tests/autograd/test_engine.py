@@ -175,6 +175,16 @@ SCENARIOS = {
     "vjp": """
         x = m.tensor([1., 2.], requires_grad=True)
         out = m.autograd.functional.vjp(lambda t: (t * t).sum(), x)""",
+    "leaf_hook_sees_the_sum_of_contributions": """
+        x = m.tensor([1., 2.], requires_grad=True); seen = []
+        x.register_hook(lambda g: seen.append(g.clone()))
+        (x * 2 + x * 3 + x).sum().backward(); out = (seen, x.grad)""",
+    "one_contribution_leaves_do_not_share_grad": """
+        a = m.tensor([1., 2.], requires_grad=True); b = m.tensor([3., 4.], requires_grad=True)
+        (a + b).sum().backward(); a.grad.add_(1); out = (a.grad, b.grad)""",
+    "leaf_root_and_in_graph": """
+        x = m.tensor([1., 2.], requires_grad=True)
+        m.autograd.backward([x * 3, x], [m.ones(2), m.tensor([10., 20.])]); out = x.grad""",
     "create_graph_backward": """
         x = m.tensor([1., 2.], requires_grad=True)
         y = (x * x).sum(); y.backward(create_graph=False); out = x.grad""",
