@@ -43,7 +43,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples",
-         "distributed", "special", "linalg"}
+         "distributed", "special", "linalg", "compiler"}
 
 
 # torch.* twins of nn.functional ops (torch.conv2d, torch.dropout, ...): their module pulls in
@@ -109,10 +109,10 @@ def set_num_threads(int):  # noqa: A002 - torch's parameter name
 
 
 def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
-    """torch.compile is the identity in lamina (there is no compiler)."""
-    if model is None:
-        return lambda m: m
-    return model
+    """torch.compile: record the array program of ``model`` once, replay it (lamina.compiler)."""
+    from .compiler import compile as _compile
+
+    return _compile(model, **kwargs)
 
 
 def get_device(input):
