@@ -66,6 +66,9 @@ class Tracer:
         self.versions = []  # (version counter, version) of every tensor the program touched
         self.steps = []  # ("op", ...) / ("backward", ...) / ("call", ...)
         self.out_of = {}  # id(Tensor) -> (array var, node var or None, k)
+        self.nodeobj = {}  # node var -> trace node
+        self.roots = {}  # id(Tensor) -> (size, ones like it): the seeds of loss.backward()
+        self.edges = {}  # node var -> its structured next entries
         self.n = 0
         self.inputs = []
         for i, a in enumerate(flat):
@@ -124,24 +127,23 @@ class Tracer:
         return e
 
     def edge(self, e):
-        """The replay expression of a trace node's ``next`` entry."""
+        """A trace node's ``next`` entry as the program sees it: None, ("n", node var, k),
+        ("x", external var) for a captured leaf, or ("a", input var) for an argument."""
         if e is None:
-            return "None"
+            return None
         if e.__class__ is tuple:
             v = self.node.get(id(e[0]))
             if v is None:
                 self.fail("a gradient edge leaves the traced program")
-                return "None"
-            return f"({v}, {e[1]})"
+                return None
+            return ("n", v, e[1])
         v = self.tvar.get(id(e))
         if v is None:
             self.array_of(e)
             v = self.tvar.get(id(e))
             if v is None:
-                return "None"
-        if v.startswith("a"):  # an input: a leaf now, maybe not on a later call
-            return f"({v} if {v}.grad_fn is None else ({v}.grad_fn, {v}._out))"
-        return v
+                return None
+        return ("a" if v.startswith("a") else "x", v)
 
     # -------------------------------------------------------------- recording
     def record_op(self, cls, args, res):
@@ -160,8 +162,10 @@ class Tracer:
         if g is not None and g.op is cls:
             node = self._var("n")
             self.node[id(g)] = node
+            self.nodeobj[node] = g
             nig = list(g.needs_input_grad)
             nxt = [self.edge(e) for e in g.next]
+            self.edges[node] = nxt
         else:
             nig = nxt = None
         ov = []
@@ -191,6 +195,11 @@ class Tracer:
             self.fail("backward(create_graph=True) or backward(inputs=...) is not captured")
             return
         root = self.tensor_expr(t)
+        if t._rg and gradient is None:
+            from .._device import backend
+
+            d = t._data
+            self.roots[id(t)] = (d.size, backend(t._device).xp.ones(d.shape, d.dtype))
         g = None
         if gradient is not None:
             if not isinstance(gradient, Tensor):
@@ -198,7 +207,7 @@ class Tracer:
                 return
             g = self.tensor_expr(gradient)
         self.check_versions()
-        self.steps.append(("backward", root, g, retain_graph))
+        self.steps.append(["backward", root, g, retain_graph, None])
 
     def record_call(self, obj, name, args, kwargs):
         for a in list(args) + list(kwargs.values()):
@@ -240,12 +249,44 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
     f = _orig["backward"]
     if tr is None or tr.depth or tr.broken is not None:
         return f(self, gradient, retain_graph, create_graph, inputs)
+    n = len(tr.steps)
     tr.record_backward(self, gradient, retain_graph, create_graph, inputs)
     tr.depth += 1
+    spies = []
+    log = []
+    if len(tr.steps) > n:
+        for v, node in tr.nodeobj.items():
+            if node.op.__class__ is type:
+                spies.append(node)
+                node.op = _Spy(node.op, v, log)
     try:
         return f(self, gradient, retain_graph, create_graph, inputs)
     finally:
         tr.depth -= 1
+        for node in spies:
+            node.op = node.op.cls
+        if len(tr.steps) > n:
+            tr.steps[-1][4] = log
+
+
+class _Spy:
+    """Stands for a traced node's op during the trace's backward: records the order in which
+    the engine runs the nodes and which gradients came out None."""
+
+    def __init__(self, cls, var, log):
+        self.cls = cls
+        self.var = var
+        self.log = log
+        self.check_freed = cls.check_freed
+
+    def backward(self, n, *gs):
+        r = self.cls.backward(n, *gs)
+        t = r if r.__class__ is tuple else (r,)
+        self.log.append((self.var, [g is None for g in t], [g is None for g in gs]))
+        return r
+
+    def __getattr__(self, name):
+        return getattr(self.cls, name)
 
 
 def _run_backward(*a, **k):
@@ -523,7 +564,8 @@ def generate(tr, res, guard_rg):
                 body.append(f"{c} = _new({env.const(cls._node, 'N')})")
                 body.append(f"{c}.op = {env.const(cls, 'O')}; {c}.xp = {xp}; "
                             f"{c}.device = {env.const(dev, 'D')}; {c}.saved = ()")
-                body.append(f"{c}.needs_input_grad = {nig!r}; {c}.next = [{', '.join(nxt)}]")
+                body.append(f"{c}.needs_input_grad = {nig!r}; "
+                            f"{c}.next = [{', '.join(_edge_src(e) for e in nxt)}]")
             at = env.const(b.array_type, "AT")
             bk = env.const(b, "B")
             if is_tuple:
@@ -539,7 +581,10 @@ def generate(tr, res, guard_rg):
                 body.append(f"{o} = {fwd}({c}, {', '.join(argl)})")
                 body.append(f"if {o}.__class__ is not {at}: {o} = _fix({o}, {bk})")
         elif kind == "backward":
-            _, root, g, retain = st
+            _, root, g, retain, log = st
+            if g is None and _inline_ok(tr, root, log):
+                _inline_backward(tr, env, body, root, retain, log)
+                continue
             r = tensor(root)
             gx = "None" if g is None else tensor(g)
             bw = env.const(_orig["backward"], "BW")
@@ -588,3 +633,128 @@ def generate(tr, res, guard_rg):
 
 
 MISS = object()
+
+
+def _edge_src(e):
+    if e is None:
+        return "None"
+    if e[0] == "n":
+        return f"({e[1]}, {e[2]})"
+    if e[0] == "x":
+        return e[1]
+    v = e[1]  # an argument: a leaf now, maybe not on a later call
+    return f"({v} if {v}.grad_fn is None else ({v}.grad_fn, {v}._out))"
+
+
+def _reach(tr, start):
+    """Nodes reachable from ``start`` in the engine's discovery order, and leaf edge counts."""
+    seen = {start: None}
+    stack = [start]
+    ldeps = {}
+    while stack:
+        for e in tr.edges.get(stack.pop(), ()):
+            if e is None:
+                continue
+            if e[0] == "n":
+                if e[1] not in seen:
+                    seen[e[1]] = None
+                    stack.append(e[1])
+            else:
+                ldeps[e[1]] = ldeps.get(e[1], 0) + 1
+    return seen, ldeps
+
+
+def _inline_ok(tr, root, log):
+    """The backward can be written out as straight-line code when it is the plain
+    ``loss.backward()`` of a node output, with no hooks and only captured leaves."""
+    if log is None or isinstance(root, str):
+        return False
+    _, tid, (av, node, k), dev, rg = root
+    if node is None:
+        return False
+    seen, ldeps = _reach(tr, node)
+    for v in seen:
+        g = tr.nodeobj[v]
+        if g._pre_hooks or g._hooks:
+            return False
+        for e in tr.edges[v]:
+            if e is not None and e[0] == "a":
+                return False
+    for v in ldeps:
+        t = tr.tensors.get(v)
+        if t is None or t._hooks:
+            return False
+    info = tr.roots.get(tid)
+    return info is not None and info[0] == 1
+
+
+def _inline_backward(tr, env, body, root, retain, log):
+    """Write the engine's run for this graph as code: the same backward calls in the order
+    the engine ran them at trace time, the same sums in the same order, leaves accumulated
+    by the engine's own ``_accumulate`` when their last gradient arrives."""
+    from ..autograd.graph import _FREED
+
+    _, tid, (av, node, k), dev, rg = root
+    seen, ldeps = _reach(tr, node)
+    acc = env.const(_engine._accumulate, "ACC")
+    freed = env.const(_FREED, "FREED")
+    zeros = env.const(_engine._zeros_for, "Z")
+    one = env.const(tr.roots[tid][1], "ONE")
+    kept = tr._var("kept")
+    body.append(f"{kept} = set()")
+    buf = {}  # (node var, k) -> variable holding its gradient so far
+
+    def n_out(v):
+        return tr.nodeobj[v].n_out
+
+    def add(v, kk, expr):
+        b = buf.get((v, kk))
+        if b is None:
+            b = buf[(v, kk)] = tr._var("g")
+            body.append(f"{b} = {expr}")
+        else:
+            body.append(f"{b} = {b} + {expr}")
+
+    add(node, k, f"{one}.copy()")
+    pending = {}  # leaf var -> [grad var, given var or None, remaining count]
+    for v, none_out, none_in in log:
+        no = n_out(v)
+        bw = env.const(tr.nodeobj[v].op.backward, "BWF")
+        r = tr._var("r")
+        if no == 1:
+            gs = buf[(v, 0)]
+            given = f"({gs},)"
+            body.append(f"{r} = {bw}({v}, {gs})")
+        else:
+            given = tr._var("gl")
+            items = []
+            for kk in range(no):
+                b = buf.get((v, kk))
+                items.append(b if b is not None else f"{zeros}({v}, {kk})")
+            body.append(f"{given} = [{', '.join(items)}]")
+            body.append(f"{r} = {bw}({v}, *{given})")
+        body.append(f"if {r}.__class__ is not tuple: {r} = ({r},)")
+        if not retain:
+            body.append(f"if {v}.saved: {v}.saved = {freed}")
+        for i, e in enumerate(tr.edges[v]):
+            if e is None or i >= len(none_out) or none_out[i]:
+                continue
+            gi = f"{r}[{i}]"
+            if e[0] == "n":
+                add(e[1], e[2], gi)
+                continue
+            lv = e[1]
+            p = pending.get(lv)
+            if p is None:
+                gv = tr._var("p")
+                gvn = tr._var("pg")
+                body.append(f"{gv} = {gi}; {gvn} = {given}")
+                p = pending[lv] = [gv, gvn, ldeps[lv]]
+            else:
+                body.append(f"{p[0]} = {p[0]} + {gi}; {p[1]} = None")
+            p[2] -= 1
+            if p[2] == 0:
+                del pending[lv]
+                body.append(f"{acc}({lv}, {p[0]}, {p[1]}, {kept}, _make)")
+    for lv, p in pending.items():
+        body.append(f"{acc}({lv}, {p[0]}, {p[1]}, {kept}, _make)")
