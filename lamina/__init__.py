@@ -108,11 +108,16 @@ def set_num_threads(int):  # noqa: A002 - torch's parameter name
     _numpy_backend.set_num_threads(int)
 
 
-def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,  # noqa: A001
+            options=None, name=None, disable=False, recompile_limit=None,
+            isolate_recompiles=False, shapes_spec=None):
     """torch.compile: record the array program of ``model`` once, replay it (lamina.compiler)."""
     from .compiler import compile as _compile
 
-    return _compile(model, **kwargs)
+    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                    options=options, name=name, disable=disable,
+                    recompile_limit=recompile_limit, isolate_recompiles=isolate_recompiles,
+                    shapes_spec=shapes_spec)
 
 
 def get_device(input):

@@ -28,14 +28,14 @@ def _programs(c):
     return [e for e in c._cache.values() if not isinstance(e, _Fallback)]
 
 
-def test_signature_matches_torch_compile():
-    ours = inspect.signature(compiler.compile).parameters
+@pytest.mark.parametrize("fn", [lamina.compile, compiler.compile])
+def test_signature_matches_torch_compile(fn):
+    ours = inspect.signature(fn).parameters
     theirs = inspect.signature(torch.compile).parameters
     assert list(ours) == list(theirs)
     for name, p in theirs.items():
         assert ours[name].kind == p.kind, name
-        if name not in ("backend",):
-            assert ours[name].default == p.default, name
+        assert ours[name].default == p.default, name
 
 
 def test_optimized_module_wraps_like_torch():
