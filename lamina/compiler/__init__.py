@@ -245,8 +245,7 @@ class _CompiledFunction:
             with _fb_lock:
                 _FALLBACKS.append((self._name(), reason))
             return self._fn(*args, **kwargs)
-        known = _reachable([self._fn, args, kwargs])
-        res, tr = trace(self._fn, args, kwargs, flat, known, self._fullgraph)
+        res, tr = trace(self._fn, args, kwargs, flat, _reachable([self._fn]), self._fullgraph)
         if tr.broken is not None:
             self._fallback(key, tr.broken)
             return res

@@ -51,7 +51,7 @@ _CREATION = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace",
 class Tracer:
     """Records one call: ops, backward calls and opaque calls (optimizer steps)."""
 
-    def __init__(self, flat, known, fullgraph):
+    def __init__(self, flat, known, captured, fullgraph):
         self.thread = threading.get_ident()
         self.fullgraph = fullgraph
         self.depth = 0  # > 0 inside an opaque call: nothing is recorded there
@@ -73,6 +73,10 @@ class Tracer:
         self.inputs = []
         for i, a in enumerate(flat):
             if isinstance(a, Tensor):
+                if id(a._data) in self.slot or id(a) in captured:
+                    # the guards do not look at aliasing: run such calls eagerly
+                    self.broken = ("an argument shares its array with another argument or with "
+                                   "a tensor the function captures")
                 self._see(a)
                 v = f"a{i}"
                 self.slot[id(a._data)] = v + "d"
@@ -453,16 +457,23 @@ def _uninstall(saved):
         setattr(mod, name, value)
 
 
+def _reachable_args(args, kwargs):
+    from . import _reachable
+
+    return _reachable([args, kwargs])
+
+
 def _rng_state():
     from .. import random
 
     return random.default_generator.get_state()._data.tobytes()
 
 
-def trace(fn, args, kwargs, flat, known, fullgraph):
+def trace(fn, args, kwargs, flat, captured, fullgraph):
     """Run ``fn(*args, **kwargs)`` eagerly while recording. Returns (result, tracer)."""
     with _LOCK:
-        tr = Tracer(flat, known, fullgraph)
+        known = captured | _reachable_args(args, kwargs)
+        tr = Tracer(flat, known, captured, fullgraph)
         rng = _rng_state()
         saved = _install()
         _local.tracer = tr

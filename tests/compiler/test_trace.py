@@ -276,3 +276,19 @@ def test_tracing_swaps_the_hooks_back():
     after = (Op.__dict__["apply"], lamina.Tensor.__dict__["backward"],
              lamina.Tensor.__dict__["item"], lamina.__dict__["zeros"])
     assert before == after
+
+
+def test_aliased_arguments_run_eagerly():
+    w = lamina.randn(3, 3)
+
+    def fn(a, b):
+        a = a * 2
+        return a @ b + w
+
+    c = lamina.compile(fn)
+    x = lamina.randn(3, 3)
+    assert _eq(c(x, x).numpy(), fn(x, x).numpy())
+    y = lamina.randn(3, 3)
+    assert _eq(c(x, y).numpy(), fn(x, y).numpy())  # same guards, not aliased
+    assert _eq(c(w, y).numpy(), fn(w, y).numpy())
+    assert "shares its array" in _fallbacks(c)[0] and not _programs(c)
