@@ -249,7 +249,7 @@ class _CompiledFunction:
         if tr.broken is not None:
             self._fallback(key, tr.broken)
             return res
-        run, reason = generate(tr, res, None)
+        run, reason = generate(tr, res)
         if run is None:
             self._fallback(key, reason)
         else:

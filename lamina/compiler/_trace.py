@@ -505,7 +505,7 @@ class _Env:
         return name
 
 
-def generate(tr, res, guard_rg):
+def generate(tr, res):
     """The replay function of a finished trace: ``run(A)`` with ``A`` the flat arguments."""
     from .._device import backend
 
