@@ -33,7 +33,7 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "testing", "safetensors", "serialization", "examples",
-         "distributed", "special", "linalg"}
+         "distributed", "special", "linalg", "compiler"}
 
 
 # torch.* twins of nn.functional ops (torch.conv2d, torch.dropout, ...): their module pulls in
@@ -98,11 +98,16 @@ def set_num_threads(int):  # noqa: A002 - torch's parameter name
     _numpy_backend.set_num_threads(int)
 
 
-def compile(model=None, **kwargs):  # noqa: A001 - torch.compile
-    """torch.compile is the identity in lamina (there is no compiler)."""
-    if model is None:
-        return lambda m: m
-    return model
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,  # noqa: A001
+            options=None, name=None, disable=False, recompile_limit=None,
+            isolate_recompiles=False, shapes_spec=None):
+    """torch.compile: record the array program of ``model`` once, replay it (lamina.compiler)."""
+    from .compiler import compile as _compile
+
+    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                    options=options, name=name, disable=disable,
+                    recompile_limit=recompile_limit, isolate_recompiles=isolate_recompiles,
+                    shapes_spec=shapes_spec)
 
 
 def get_device(input):

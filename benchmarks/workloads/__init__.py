@@ -50,6 +50,9 @@ ALL: tuple[str, ...] = (
     "lstm_train",
     "gpt_train",
     "gpt_generate",
+    "compiled_mlp_seed_step",
+    "compiled_mlp_784_infer",
+    "compiled_gpt_generate",
 )
 
 
