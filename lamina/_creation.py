@@ -15,7 +15,7 @@ from ._device import CPU, backend, to_device
 from ._tensor import Tensor, _make
 from .ops._registry import register
 
-_osa = object.__setattr__
+_object_setattr = object.__setattr__
 
 
 def _finish(arr, dev, requires_grad):
@@ -27,7 +27,7 @@ def _finish(arr, dev, requires_grad):
         if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        t._rg = True
+        t._requires_grad = True
     return t
 
 
@@ -209,7 +209,7 @@ def _finish_dev(arr, dev, requires_grad):
         if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        t._rg = True
+        t._requires_grad = True
     return t
 
 

@@ -47,7 +47,7 @@ class Tensor:
     float tensor); prefer ``lamina.tensor(data)``.
     """
 
-    # _vc: the version counter, a 1-element list shared by a tensor and its views;
+    # _version_counter: the version counter, a 1-element list shared by a tensor and its views;
     # _base / _view_fn: for a view, the tensor it views and a function mapping the base's
     # array to this view's array (lets an in-place op on the view rewrite the base's history)
     __slots__ = (
@@ -58,8 +58,8 @@ class Tensor:
         "_grad",
         "_hooks",
         "_out",
-        "_rg",
-        "_vc",
+        "_requires_grad",
+        "_version_counter",
         "_view_fn",
         "grad_fn",
     )
@@ -146,7 +146,7 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._vc[0]
+        return self._version_counter[0]
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -311,7 +311,7 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        if gradient is None and inputs is None and not create_graph and self._rg \
+        if gradient is None and inputs is None and not create_graph and self._requires_grad \
                 and self._data.size == 1:
             # the common `loss.backward()`: skip the general argument handling
             d = self._data
@@ -339,10 +339,10 @@ class Tensor:
         self.requires_grad = bool(requires_grad) or self.grad_fn is not None
         return self
 
-    # requires_grad and grad are validated on assignment; the values live in slots _rg, _grad
+    # requires_grad and grad are validated on assignment; the values live in slots _requires_grad, _grad
     @property
     def requires_grad(self) -> bool:
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
@@ -353,7 +353,7 @@ class Tensor:
                 "var_no_grad = var.detach().")
         if value and self._data.dtype.kind != "f":
             raise RuntimeError(_FLOAT_ONLY)
-        self._rg = bool(value)
+        self._requires_grad = bool(value)
 
     @property
     def grad(self):
@@ -440,14 +440,14 @@ class Tensor:
 
     def detach(self) -> Tensor:
         t = _make(self._data, self._device)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         return t
 
     def detach_(self) -> Tensor:
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         object.__setattr__(self, "grad_fn", None)
-        self._rg = False
+        self._requires_grad = False
         return self
 
     # ------------------------------------------------------------------ devices and dtypes
@@ -577,11 +577,11 @@ class _Storage:
 def _init(t, data, dev, requires_grad):
     t._data = data
     t._device = dev
-    t._rg = requires_grad
+    t._requires_grad = requires_grad
     t._grad = None
     t.grad_fn = None
     t._out = 0
-    t._vc = [0]
+    t._version_counter = [0]
     t._hooks = None
     t._base = None
     t._view_fn = None
@@ -592,18 +592,18 @@ def _make(data, dev=CPU, requires_grad=False, grad_fn=None, out=0):
     t = _new(Tensor)
     t._data = data
     t._device = dev
-    t._rg = requires_grad
+    t._requires_grad = requires_grad
     t._grad = None
     t.grad_fn = grad_fn
     t._out = out
-    t._vc = [0]
+    t._version_counter = [0]
     t._hooks = None
     t._base = None
     t._view_fn = None
     return t
 
 
-_osa = object.__setattr__
+_object_setattr = object.__setattr__
 
 
 def _wrap(array, device=None) -> Tensor:
@@ -615,7 +615,7 @@ def _rebuild(arr, dev, requires_grad):
     d = to_device(dev)
     t = _make(backend(d).from_numpy(_np.array(arr)), d)
     if requires_grad:
-        t._rg = True
+        t._requires_grad = True
     return t
 
 

@@ -32,11 +32,15 @@ UPWARD_IN_FUNCTIONS = {
     # lamina.save / lamina.load: serialization loads at its first use (import time)
     ("lamina", "lamina.serialization"):
         "lazy attribute: `import lamina` does not load the checkpoint code",
+    # lamina.compile: the tracer loads at the first compile (import time)
+    ("lamina", "lamina.compiler"): "lazy: `import lamina` does not load lamina.compiler",
     # Tensor methods are the ops and the engine; every op module imports Tensor
     ("lamina._tensor", "lamina.ops"): "cycle: ops import Tensor",
     ("lamina._tensor", "lamina.autograd"): "cycle: the engine and graph import Tensor",
     # a factory's out= writes through the in-place copy op, and the ops use the factories
     ("lamina._creation", "lamina.ops.inplace"): "cycle: ops import the factories",
+    # the installer makes in-place methods from the op declarations once the ops are loaded
+    ("lamina.ops._registry", "lamina.ops.inplace"): "cycle: every ops module declares through the registry",
     # lamina.cuda.amp is torch's deprecated alias of lamina.amp's classes
     ("lamina.cuda", "lamina.amp"): "lazy attribute: only `lamina.cuda.amp` loads it",
     # the one un-broadcast helper is defined with the Op contract in ops/_op.py

@@ -169,7 +169,7 @@ class Function(metaclass=_FunctionMeta):
             ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else
                              ((), None) for o in outs]
             saved = getattr(ctx, "_saved_t", ())
-            vs = [(t._vc, t._vc[0], t._data, t) for t in saved if isinstance(t, Tensor)]
+            vs = [(t._version_counter, t._version_counter[0], t._data, t) for t in saved if isinstance(t, Tensor)]
             ctx._versions = vs or None
         for k, o in enumerate(outs):
             if not isinstance(o, Tensor):
@@ -177,7 +177,7 @@ class Function(metaclass=_FunctionMeta):
                 continue
             if build and id(o) not in non_diff and o._data.dtype.kind == "f":
                 t = _make(o._data, o._device, True, ctx, k)
-                t._vc = o._vc
+                t._version_counter = o._version_counter
                 res.append(t)
             else:
                 if any(o is a for a in args):

@@ -91,7 +91,7 @@ def _guard(a, key, flat):
     if isinstance(a, Tensor):
         flat.append(a)
         d = a._data
-        key.append((d.shape, d.dtype, a._device, a._rg))
+        key.append((d.shape, d.dtype, a._device, a._requires_grad))
     elif a.__class__ in (tuple, list) and any(isinstance(x, Tensor) for x in a):
         key.append((a.__class__, len(a)))
         for x in a:

@@ -93,7 +93,7 @@ class Tracer:
     def _see(self, t):
         self.keep.append(t)
         self.keep.append(t._data)
-        self.versions.append((t._vc, t._vc[0]))
+        self.versions.append((t._version_counter, t._version_counter[0]))
 
     def _var(self, p):
         self.n += 1
@@ -192,14 +192,14 @@ class Tracer:
             if self.array_of(t) is None:
                 return None
             return self.tvar[id(t)]
-        return ("T", id(t), o, t._device, t._rg)
+        return ("T", id(t), o, t._device, t._requires_grad)
 
     def record_backward(self, t, gradient, retain_graph, create_graph, inputs):
         if create_graph or inputs is not None:
             self.fail("backward(create_graph=True) or backward(inputs=...) is not captured")
             return
         root = self.tensor_expr(t)
-        if t._rg and gradient is None:
+        if t._requires_grad and gradient is None:
             from .._device import backend
 
             d = t._data
@@ -236,6 +236,18 @@ def _op_apply(cls, *args):
         return _orig["apply"](cls, *args)
     res = _orig["apply"](cls, *args)
     tr.record_op(cls, args, res)
+    return res
+
+
+def _op_apply2(cls, x, y):
+    tr = getattr(_local, "tracer", None)
+    if tr is None or tr.depth or tr.broken is not None:
+        return _orig["apply2"](cls, x, y)
+    if "apply" in cls.__dict__ or cls.__dict__.get("_compile_opaque"):
+        tr.fail(f"{cls.__name__} overrides Op.apply")
+        return _orig["apply2"](cls, x, y)
+    res = _orig["apply2"](cls, x, y)
+    tr.record_op(cls, (x, y), res)
     return res
 
 
@@ -365,24 +377,20 @@ def _shortcut(orig, pick):
 
 
 def _linear_op(mod):
+    # the no-grad shortcut of ops.linalg.linear_checked computes Linear.forward's arrays
+    from ..ops.linalg import Linear
+
     def pick(self, input):
-        b = self.bias
-        n = input._data.ndim
-        if n == 2:
-            name = "_Addmm" if b is not None else "_Mm"
-        elif b is not None:
-            name = "_LinearView"
-        else:
-            name = "_LinearVecNoBias" if n == 1 else "_LinearNdNoBias"
-        cls = getattr(mod, name, None)
-        return None if cls is None else (cls, (input, self.weight, b))
+        return Linear, (input, self.weight, self.bias)
     return pick
 
 
 def _relu_op(mod):
+    # the no-grad shortcut of ops.unary.relu computes Relu.forward's array
+    from ..ops.unary import Relu
+
     def pick(self, input):
-        cls = getattr(mod, "_Relu", None)
-        return None if cls is None else (cls, (input,))
+        return Relu, (input,)
     return pick
 
 
@@ -413,6 +421,14 @@ def _install():
 
     _orig["apply"] = Op.__dict__["apply"].__func__
     put(Op, "apply", classmethod(_op_apply))
+    _orig["apply2"] = Op.__dict__["apply2"].__func__
+    put(Op, "apply2", classmethod(_op_apply2))
+    # the operators' fast path (ops._op.binary_method) holds the original apply/apply2: trace
+    # through the public function it falls back to, which looks the op up at each call
+    for name, m in list(Tensor.__dict__.items()):
+        fb = getattr(m, "_fallback", None)
+        if fb is not None:
+            put(Tensor, name, fb)
     for c in _subclasses(Op):
         if c is not Op and "apply" in c.__dict__:
             put(c, "apply", _own_apply(c.__dict__["apply"]))
@@ -520,7 +536,7 @@ def generate(tr, res):
     checks = []
     for v, t in tr.tensors.items():
         env.g[v] = t
-        checks.append(f"{v}._rg is {bool(t._rg)}")
+        checks.append(f"{v}._requires_grad is {bool(t._requires_grad)}")
     if checks:
         body.append(f"if not ({' and '.join(checks)}): return MISS")
     loaded = set()

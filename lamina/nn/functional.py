@@ -12,7 +12,7 @@ import warnings as _warnings
 
 from .. import _dtype as _D
 from .._tensor import Tensor as _Tensor
-from .._tensor import _make as _mk
+from .._tensor import _make
 from ..ops import activation as _act
 from ..ops import conv as _conv, embedding as _emb, loss as _loss  # noqa: F401 - declare F ops
 from ..ops import norm as _norm, pool as _pool, sampling as _smp  # noqa: F401 - declare F ops
@@ -20,6 +20,7 @@ from ..ops._registry import FUNCTIONAL as _FUNCTIONAL
 from ..ops.arithmetic import Add as _Add
 from ..ops.arithmetic import Mul as _Mul
 from ..ops.unary import Relu as _Relu
+from ..ops.unary import relu as _unary_relu
 
 globals().update(_FUNCTIONAL)  # F.conv2d, F.cross_entropy, F.gelu, ... (defs below win)
 
@@ -28,7 +29,7 @@ def relu(input: _Tensor, inplace: bool = False) -> _Tensor:
     """max(input, 0)."""
     if inplace:
         return input.relu_()
-    return _relu_op(input)
+    return _unary_relu(input)
 
 
 def relu_(input: _Tensor) -> _Tensor:
@@ -230,12 +231,12 @@ def _dropout_impl(input, p, training, inplace, shape, alpha):
         b = (noise - 1.0) * (_ALPHA * a) + _ALPHA * a * p
         noise *= a
         if inplace:
-            return input.mul_(_mk(noise, dev)).add_(_mk(b, dev))
-        return _Add.apply(_Mul.apply(input, _mk(noise, dev)), _mk(b, dev))
+            return input.mul_(_make(noise, dev)).add_(_make(b, dev))
+        return _Add.apply(_Mul.apply(input, _make(noise, dev)), _make(b, dev))
     noise /= 1.0 - p
     if inplace:
-        return input.mul_(_mk(noise, dev))
-    return _Mul.apply(input, _mk(noise, dev))
+        return input.mul_(_make(noise, dev))
+    return _Mul.apply(input, _make(noise, dev))
 
 
 def _feature_shape(input, batched=True):
@@ -357,7 +358,7 @@ def one_hot(input: _Tensor, num_classes: int = -1) -> _Tensor:
         if int(a.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return _mk(out, tensor._device)
+    return _make(out, tensor._device)
 
 
 from ._functional_attention import (multi_head_attention_forward,  # noqa: E402,F401

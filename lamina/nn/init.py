@@ -94,7 +94,7 @@ def _no_grad_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Ten
 
             generator_for(tensor._device, generator)._uniform(arr.shape, a, b, arr.dtype,
                                                               out=arr)
-            tensor._vc[0] += 1
+            tensor._version_counter[0] += 1
             return tensor
         return tensor.uniform_(a, b, generator=generator)
 

@@ -276,14 +276,14 @@ def zero_grads(params, set_to_none: bool = True) -> None:
         if g is None:
             continue
         if set_to_none:
-            _osa(p, "grad", None)
+            _object_setattr(p, "grad", None)
             continue
         if g.grad_fn is not None:
             g.detach_()
         else:
-            _osa(g, "requires_grad", False)
+            _object_setattr(g, "requires_grad", False)
         g._data.fill(0)
-        g._vc[0] += 1
+        g._version_counter[0] += 1
 
 
 def _size_str(shape) -> str:
@@ -432,7 +432,7 @@ def _rebuild_registry(owner, items):
     return r
 
 
-_osa = object.__setattr__
+_object_setattr = object.__setattr__
 _REGISTRY_NAMES = ("_parameters", "_buffers", "_modules")
 
 
@@ -803,7 +803,7 @@ class Module:
                 elif name in _REGISTRY_NAMES and isinstance(value, dict) and name in d:
                     self._replace_registry(name, value)
                 else:
-                    _osa(self, name, value)
+                    _object_setattr(self, name, value)
 
     def _replace_registry(self, name: str, value: dict) -> None:
         # e.g. ``self._modules = OrderedDict(...)`` (torch's own containers used to do this):
@@ -1648,14 +1648,14 @@ class _LoadTxn:
                 old = dst.copy()
                 self.undo.append(lambda dst=dst, old=old: dst.__setitem__(Ellipsis, old))
             backend(param._device).xp.copyto(dst, src, casting="unsafe")
-            param._vc[0] += 1
+            param._version_counter[0] += 1
         with no_grad():
             for module, name, param, value in self.assigns:
                 if isinstance(param, Parameter):
                     # keep the Parameter object (optimizers hold it); take the data
                     old = (param._data, param._device)
-                    self.undo.append(lambda p=param, o=old: (_osa(p, "_data", o[0]),
-                                                             _osa(p, "_device", o[1])))
+                    self.undo.append(lambda p=param, o=old: (_object_setattr(p, "_data", o[0]),
+                                                             _object_setattr(p, "_device", o[1])))
                     _set_data(param, value)
                 else:
                     self.undo.append(lambda m=module, n=name, o=param: setattr(m, n, o))
@@ -1683,8 +1683,8 @@ _NO_STATE = object()
 
 def _set_data(t: Tensor, new: Tensor) -> None:
     """Point ``t`` at ``new``'s array and device, keeping the object (torch's ``t.data = new``)."""
-    _osa(t, "_data", new._data)
-    _osa(t, "_device", new._device)
+    _object_setattr(t, "_data", new._data)
+    _object_setattr(t, "_device", new._device)
 
 
 def _key_hints(missing, unexpected) -> list[str]:

@@ -57,7 +57,7 @@ class Parameter(Tensor):
         t = _new(cls)
         _init(t, data._data, data._device, bool(requires_grad))
         # an alias of data, like torch's _make_subclass: in-place changes bump the same counter
-        object.__setattr__(t, "_vc", data._vc)
+        object.__setattr__(t, "_version_counter", data._version_counter)
         return t
 
     def __repr__(self) -> str:
@@ -112,7 +112,7 @@ class Buffer(Tensor):
                             f"{type(data).__name__}")
         t = _new(cls)
         _init(t, data._data, data._device, bool(data.requires_grad))
-        object.__setattr__(t, "_vc", data._vc)
+        object.__setattr__(t, "_version_counter", data._version_counter)
         object.__setattr__(t, "persistent", bool(persistent))
         return t
 
@@ -360,14 +360,14 @@ class UninitializedTensorMixin:
 
     @property
     def requires_grad(self) -> bool:
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
         if value and _slot_get(self).dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
-        self._rg = bool(value)
+        self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True):
         self.requires_grad = requires_grad
@@ -447,7 +447,7 @@ class UninitializedTensorMixin:
         if id(self) in memo:
             return memo[id(self)]
         t = _new(type(self))
-        _init(t, _slot_get(self), self._device, self._rg)
+        _init(t, _slot_get(self), self._device, self._requires_grad)
         memo[id(self)] = t
         info = _info(self)
         if info is not None:
@@ -457,7 +457,7 @@ class UninitializedTensorMixin:
     def __reduce_ex__(self, proto):
         ph = _slot_get(self)
         return (_rebuild_uninitialized, (type(self), str(self._device), ph.dtype.name,
-                                         self._rg, _info(self)))
+                                         self._requires_grad, _info(self)))
 
 
 
@@ -554,7 +554,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     def _converted(self, out: Tensor):
         # Module._apply replaces buffers with fn(buffer): stay pending (and owned)
         t = _new(type(self))
-        _init(t, out._data, out._device, self._rg)
+        _init(t, out._data, out._device, self._requires_grad)
         info = _info(self)
         if info is not None:
             _set_info(t, _LazyInfo(info.owner, info.name, list(info.inits), info.persistent))

@@ -63,7 +63,7 @@ class Op:
                     if dev is not None:
                         _device_mismatch(cls, dev, d, len(arrs))
                     dev = d
-                if a._rg:
+                if a._requires_grad:
                     rg = True
                 push(a._data)
             else:
@@ -79,7 +79,7 @@ class Op:
             nig = []
             nxt = []
             for a in args:
-                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._rg:
+                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
                     nig.append(True)
                     g = a.grad_fn
                     nxt.append(a if g is None else (g, a._out))
@@ -109,8 +109,8 @@ class Op:
         ctx.xp = b.xp
         ctx.device = dev
         ctx.saved = ()
-        rx = x._rg
-        ry = y._rg
+        rx = x._requires_grad
+        ry = y._requires_grad
         if (rx or ry) and STATE.enabled:
             ctx.needs_input_grad = [rx, ry]
             g = x.grad_fn
@@ -154,6 +154,7 @@ def binary_method(op, fallback):
 
     method.__name__ = method.__qualname__ = fallback.__name__
     method.__doc__ = fallback.__doc__
+    method._fallback = fallback  # lamina.compile traces through it (it looks the op up per call)
     return method
 
 
@@ -206,22 +207,22 @@ def _record_versions(ctx, args, res):
             if t.__class__ is not Tensor and not isinstance(t, Tensor):
                 continue
             if t._data is s:
-                vc = t._vc
+                vc = t._version_counter
                 vs.append((vc, vc[0], s, t))
                 break
         else:
             if res.__class__ is tuple:
                 for k, t in enumerate(res):
                     if s is t._data:
-                        vs.append((t._vc, 0, s, (type(ctx), k)))
+                        vs.append((t._version_counter, 0, s, (type(ctx), k)))
                         break
             elif s is res._data:
-                vs.append((res._vc, 0, s, (type(ctx), 0)))
+                vs.append((res._version_counter, 0, s, (type(ctx), 0)))
     if vs:
         ctx._versions = vs
 
 
-_osa = object.__setattr__
+_object_setattr = object.__setattr__
 
 
 def as_view(out, src, fn):
@@ -232,15 +233,15 @@ def as_view(out, src, fn):
     array to this view's array, so an in-place op on the view can rewrite the base's history
     (torch's CopySlices). ``fn`` is None for views that cannot be written (``expand``).
     """
-    _osa(out, "_vc", src._vc)
+    _object_setattr(out, "_version_counter", src._version_counter)
     base = src._base
     if base is None:
-        _osa(out, "_base", src)
-        _osa(out, "_view_fn", fn)
+        _object_setattr(out, "_base", src)
+        _object_setattr(out, "_view_fn", fn)
     else:
         prev = src._view_fn
-        _osa(out, "_base", base)
-        _osa(out, "_view_fn", None if prev is None or fn is None else _compose(prev, fn))
+        _object_setattr(out, "_base", base)
+        _object_setattr(out, "_view_fn", None if prev is None or fn is None else _compose(prev, fn))
     return out
 
 

@@ -78,7 +78,7 @@ def embedding_renorm_(weight, input, max_norm, norm_type=2.0):
     if bool(big.any()):
         scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
         w[rows[big]] = sel[big] * scale[:, None]
-        weight._vc[0] += 1
+        weight._version_counter[0] += 1
     return weight
 
 

@@ -21,7 +21,7 @@ from ..autograd.grad_mode import STATE
 from ._op import Op, sum_to_shape
 from ._registry import register
 
-_osa = object.__setattr__
+_object_setattr = object.__setattr__
 
 _LEAF_ERR = ("a leaf Variable that requires grad is being used in an in-place operation.")
 _VIEW_LEAF_ERR = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -93,11 +93,11 @@ def write_out(out, result, name):
                           f"zero elements. You can explicitly reuse an out tensor t by resizing "
                           f"it, inplace, to zero elements with t.resize_(0).", UserWarning,
                           stacklevel=3)
-        _osa(out, "_data", xp.empty(res.shape, out._data.dtype))
+        _object_setattr(out, "_data", xp.empty(res.shape, out._data.dtype))
     elif not out._data.flags.writeable:
         raise RuntimeError(_EXPAND_ERR)
     xp.copyto(out._data, res, casting="unsafe")
-    out._vc[0] += 1
+    out._version_counter[0] += 1
     return out
 
 
@@ -116,14 +116,14 @@ def run_inplace(t, name, args, compute, fast):
         else:
             res = _compute(t, compute)
             _write_back(t, res._data, name)
-            _osa(t, "grad_fn", res.grad_fn)
-            _osa(t, "_out", res._out)
-            t._rg = res._rg
+            _object_setattr(t, "grad_fn", res.grad_fn)
+            _object_setattr(t, "_out", res._out)
+            t._requires_grad = res._requires_grad
     else:
         if not t._data.flags.writeable:
             raise RuntimeError(_EXPAND_ERR)
         fast()
-    t._vc[0] += 1
+    t._version_counter[0] += 1
     return t
 
 
@@ -192,18 +192,18 @@ def _inplace_on_view(t, name, compute):
     node.next = [_edge(base), _edge(res)]
     node.needs_input_grad = [base.requires_grad, res.requires_grad]
     node.pos = pos
-    _osa(base, "grad_fn", node)
-    _osa(base, "_out", 0)
-    base._rg = True
+    _object_setattr(base, "grad_fn", node)
+    _object_setattr(base, "_out", 0)
+    base._requires_grad = True
     view = AsStrided._node(AsStrided, xp)
     view.next = [(node, 0)]
     view.needs_input_grad = [True]
     view.pos = pos
     view.size = base._data.size
     view.shape = base._data.shape
-    _osa(t, "grad_fn", view)
-    _osa(t, "_out", 0)
-    t._rg = True
+    _object_setattr(t, "grad_fn", view)
+    _object_setattr(t, "_out", 0)
+    t._requires_grad = True
 
 
 def inplace_of(fn, name):
@@ -270,7 +270,7 @@ def arith_inplace(fn, ufunc, name):
         if not d.flags.writeable:
             raise RuntimeError(_EXPAND_ERR)
         getattr(backend(self._device).xp, ufunc)(d, o, out=d, casting="unsafe")
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return self
 
     method.__name__ = name

@@ -327,7 +327,7 @@ def linear_checked(input, x, weight, w, bias):
     if dt is not w.dtype and dt != w.dtype:
         raise _dtype_error(x, w)
     if bias is None:
-        if STATE.enabled and (input._rg or weight._rg):
+        if STATE.enabled and (input._requires_grad or weight._requires_grad):
             nd = x.ndim
             op = _LINEAR_MM if nd == 2 else _LINEAR_SQUEEZE if nd == 1 else _LINEAR_UNSAFE_VIEW
             return op.apply(input, weight, None)
@@ -336,7 +336,7 @@ def linear_checked(input, x, weight, w, bias):
         b = bias._data
         if b.dtype is not dt and b.dtype != dt:
             raise _dtype_error(x, w)
-        if STATE.enabled and (input._rg or weight._rg or bias._rg):
+        if STATE.enabled and (input._requires_grad or weight._requires_grad or bias._requires_grad):
             if x.ndim == 2:
                 return Linear.apply(input, weight, bias)
             op = _LINEAR_VIEW if x.flags.c_contiguous else _LINEAR_ADD

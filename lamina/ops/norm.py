@@ -139,7 +139,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         for t in (running_mean, running_var):
             if t is not None:
-                t._vc[0] += 1
+                t._version_counter[0] += 1
     return out
 
 
@@ -346,7 +346,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                              float(momentum if momentum is not None else 0.0), float(eps))
     for t in (running_mean, running_var):
         if t is not None:
-            t._vc[0] += 1
+            t._version_counter[0] += 1
     return out
 
 

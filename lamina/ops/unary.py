@@ -290,7 +290,7 @@ def square(input):
 
 @export(inplace="torch")
 def relu(input):
-    if input._rg and STATE.enabled:  # (a bool tensor never requires grad)
+    if input._requires_grad and STATE.enabled:  # (a bool tensor never requires grad)
         return Relu.apply(input)
     x = input._data
     if x.dtype.kind == "b":

@@ -68,7 +68,7 @@ def param_steps(opt, group, init_state):
         sa = st["step"]._data
         sa += 1
         yield xp, d, gd, st, arr, float(sa)
-        p._vc[0] += 1
+        p._version_counter[0] += 1
 
 
 def l2_grad(d, g, weight_decay, maximize):

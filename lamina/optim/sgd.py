@@ -138,5 +138,5 @@ class SGD(Optimizer):
                     else:
                         gd = b
                 d -= gd * lr
-                p._vc[0] += 1
+                p._version_counter[0] += 1
         return loss

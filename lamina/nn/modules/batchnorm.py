@@ -127,7 +127,7 @@ class _BatchNorm(_NormBase):
             nbt = self.num_batches_tracked
             if nbt is not None:
                 nbt._data += 1
-                nbt._vc[0] += 1
+                nbt._version_counter[0] += 1
                 if momentum is None:
                     factor = 1.0 / float(nbt._data)
         rm, rv = self.running_mean, self.running_var

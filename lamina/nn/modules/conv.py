@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..._creation import empty
 from ..._tensor import Tensor
-from ...ops import conv as _C
+from ...ops import conv as _conv_ops
 from ...ops.sampling import pad as _pad
 from .._errors import shape_error
 from ..module import Module
@@ -120,9 +120,9 @@ class _ConvNd(Module):
         nd = self._nd
         if self.padding_mode != "zeros":
             input = _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return _C._convnd(nd, f"conv{nd}d", input, weight, bias, self.stride, 0,
+            return _conv_ops._convnd(nd, f"conv{nd}d", input, weight, bias, self.stride, 0,
                               self.dilation, self.groups)
-        return _C._convnd(nd, f"conv{nd}d", input, weight, bias, self.stride, self.padding,
+        return _conv_ops._convnd(nd, f"conv{nd}d", input, weight, bias, self.stride, self.padding,
                           self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -270,7 +270,7 @@ class _ConvTransposeNd(_ConvNd):
         nd = self._nd
         op = self._output_padding(input, output_size, self.stride, self.padding,
                                   self.kernel_size, nd, self.dilation)
-        return _C._conv_transpose_nd(nd, f"conv_transpose{nd}d", input, self.weight, self.bias,
+        return _conv_ops._conv_transpose_nd(nd, f"conv_transpose{nd}d", input, self.weight, self.bias,
                                      self.stride, self.padding, op, self.groups, self.dilation)
 
 

@@ -103,7 +103,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         if g._device is not total_norm._device:
             c = backend(g._device).from_numpy(backend(total_norm._device).to_numpy(coef))
         g._data *= c
-        g._vc[0] += 1
+        g._version_counter[0] += 1
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -163,4 +163,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
         g = p.grad
         if g is not None:
             backend(g._device).xp.clip(g._data, -clip_value, clip_value, out=g._data)
-            g._vc[0] += 1
+            g._version_counter[0] += 1

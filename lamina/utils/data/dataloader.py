@@ -59,7 +59,7 @@ def _stack_samples(np, Tensor, batch):
         return None
     arrays = []
     for b in batch:
-        if not isinstance(b, Tensor) or (b._device is not dev and b._device != dev) or b._rg:
+        if not isinstance(b, Tensor) or (b._device is not dev and b._device != dev) or b._requires_grad:
             return None
         a = b._data
         if a.shape != shape or a.dtype != dtype or a.__class__ is not np.ndarray:
