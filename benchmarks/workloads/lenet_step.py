@@ -8,6 +8,9 @@ DESCRIPTION = "d2l LeNet-5 (sigmoid, avg-pool), batch 64 x 1x28x28, CrossEntropy
 
 
 def setup(torch):
+    # the usual opt-in of conv training scripts: let the library pick its fastest convolution
+    # algorithm per shape (torch: cuDNN autotuning, a no-op on its cpu; lamina: timed choice)
+    torch.backends.cudnn.benchmark = True
     nn = torch.nn
     net = nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2),

@@ -3,9 +3,11 @@
 The flags keep torch's defaults (``enabled=True``, ``benchmark=False``,
 ``deterministic=False``, ``allow_tf32=True``) and can be set and read back; lamina's results
 do not depend on them (its GPU convolutions are CuPy matmuls, deterministic, in full float32).
-One exception: on the cpu, lamina times its convolution algorithms on the first call of each
-problem and keeps the fastest (as ``benchmark=True`` does in torch); ``deterministic=True``
-makes it take a fixed, machine-independent choice instead (``lamina.ops.conv.choose_algorithm``).
+One exception: with ``benchmark=True`` (as in torch, an opt-in), lamina times its cpu
+convolution algorithms on the first call of each problem and keeps the fastest, so results may
+differ in float32 rounding between machines and runs; by default, or with
+``deterministic=True``, it takes a fixed, machine-independent choice
+(``lamina.ops.conv.choose_algorithm``).
 """
 
 from __future__ import annotations

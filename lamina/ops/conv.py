@@ -538,9 +538,11 @@ def _fixed_rule(x, w, s, pads, d):
 def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
     """The algorithm for this convolution (``x`` batched).
 
-    A forced one (``use_algorithm``) wins; with ``lamina.backends.cudnn.deterministic`` set,
-    on a GPU, for a single candidate or a small problem, the fixed rule (``_fixed_rule``)
-    decides, the same on every machine. Otherwise the first call of each problem (shapes,
+    A forced one (``use_algorithm``) wins. By default (``lamina.backends.cudnn.benchmark``
+    False, torch's default), with ``deterministic`` set, on a GPU, for a single candidate or a
+    small problem, the fixed rule (``_fixed_rule``) decides, the same on every machine, so
+    results never depend on the machine or its load. With ``benchmark = True`` (the opt-in
+    torch users set for speed) the first call of each problem (shapes,
     stride, padding, dilation, groups, dtype, bias, which gradients are needed) times every
     candidate on the actual arrays, forward and, when gradients are needed, backward, and
     keeps the fastest for later calls (like ``torch.backends.cudnn.benchmark``): the kernels
@@ -556,7 +558,7 @@ def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
         from ..backends import cudnn as _c
 
         _cudnn = _c
-    if not stride1 or _cudnn.deterministic or xp.__name__ != "numpy":
+    if not stride1 or not _cudnn.benchmark or _cudnn.deterministic or xp.__name__ != "numpy":
         return _fixed_rule(x, w, s, pads, d)
     key = (x.shape, w.shape, s, pads, d, groups, x.dtype.char, b is not None,
            None if need is None else tuple(need))

@@ -173,6 +173,7 @@ def _problem(n=8, c=16, o=16, hw=20):
 
 
 def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkeypatch):
+    monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)  # the opt-in to timing
     # flat made slow on purpose: the measurement must pick im2col, once per problem
     monkeypatch.setattr(C, "_TUNED", {})
     calls = []
@@ -202,7 +203,23 @@ def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkey
     assert len(C._TUNED) == 3 and len(calls) == 6
 
 
+def test_by_default_the_choice_is_the_fixed_rule_and_nothing_is_timed(monkeypatch):
+    # torch's default benchmark=False: the same algorithm on every machine, whatever its load
+    monkeypatch.setattr(C, "_TUNED", {})
+    assert lamina.backends.cudnn.benchmark is False
+
+    def no_timing(*a, **k):
+        raise AssertionError("timed")
+
+    monkeypatch.setattr(C, "_time_candidates", no_timing)
+    x, w = _problem()
+    y = C.conv2d(lt(x), lt(w, True), padding=1)
+    assert y.grad_fn.algo == C._fixed_rule(x, w, (1, 1), ((1, 1), (1, 1)), (1, 1))
+    assert not C._TUNED
+
+
 def test_forced_deterministic_and_small_problems_skip_the_measurement(monkeypatch):
+    monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)  # the opt-in to timing
     monkeypatch.setattr(C, "_TUNED", {})
 
     def no_timing(*a, **k):
@@ -227,6 +244,7 @@ def test_forced_deterministic_and_small_problems_skip_the_measurement(monkeypatc
 
 
 def test_the_measured_choice_is_one_of_the_candidates_and_matches_torch(monkeypatch):
+    monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)  # the opt-in to timing
     monkeypatch.setattr(C, "_TUNED", {})
     x, w = _problem(n=8, c=16, o=16, hw=20)
     xl, wl = lt(x, True), lt(w, True)
