@@ -1,4 +1,5 @@
-"""Reusable work buffers for the temporaries of the cpu kernels (conv, pool).
+"""Reusable work buffers for the temporaries of the cpu kernels (conv, pool), and recycled
+arrays for large op results.
 
 A convolution step makes several arrays of a few MB that live for one call or until its
 backward (column matrices, padded inputs, GEMM results, gradient scratch). Fresh, each one is
@@ -17,6 +18,15 @@ opt-in), the kernels take those temporaries from here:
   be fresh arrays (a view of a pool buffer would report the buffer as its storage);
 - bounded: at most ``CAPACITY`` bytes of buffers per thread and device; requests below
   ``MIN_BYTES`` (cheap heap allocations) or above ``MAX_BYTES`` are plain ``empty`` calls.
+
+Results (an op's output or gradient, which become tensors) cannot be views of a work buffer.
+For them ``result(xp, shape, dtype)`` keeps, per thread, the large plain arrays it handed out,
+keyed by exact shape and dtype, and hands one out again once nothing but its list references
+it: a training loop's activations, gradients and large elementwise outputs reuse the pages of
+the previous step instead of faulting in fresh ones (bounded by ``RESULT_CAPACITY``; idle
+arrays of other shapes are dropped first). The ops that use it: large unary math
+(``numpy_backend.parallel_unary``), ReLU, linear's matrix products, conv/pool outputs and
+input gradients.
 
 Nothing here is visible through lamina's public API; the pool of a thread goes away with the
 thread.
@@ -138,9 +148,101 @@ def clear() -> None:
     pools = getattr(_LOCAL, "pools", None)
     if pools:
         pools.clear()
+    _LOCAL.results = _Results()
 
 
 def held_bytes() -> int:
     """Bytes of buffers the current thread's pools hold (idle or in use)."""
     pools = getattr(_LOCAL, "pools", None)
-    return sum(p.nbytes for p in pools.values()) if pools else 0
+    held = sum(p.nbytes for p in pools.values()) if pools else 0
+    results = getattr(_LOCAL, "results", None)
+    return held + (results.nbytes if results is not None else 0)
+
+
+# ------------------------------------------------------------------ recycled result arrays
+RESULT_MIN_BYTES = 128 << 10
+"""Smaller results are plain allocations (glibc serves them from its heap without faults)."""
+
+RESULT_CAPACITY = 64 << 20
+"""Bytes of result arrays one thread may keep."""
+
+
+class _Results:
+    """One thread's result arrays: (shape, dtype) -> arrays, and their total size."""
+
+    __slots__ = ("by_key", "nbytes")
+
+    def __init__(self):
+        self.by_key = {}
+        self.nbytes = 0
+
+
+def _results() -> _Results:
+    r = getattr(_LOCAL, "results", None)
+    if r is None:
+        r = _LOCAL.results = _Results()
+    return r
+
+
+def result(xp, shape, dtype):
+    """An uninitialized C-contiguous array ``shape`` of ``dtype`` that may be returned to the
+    user (a tensor's storage): a plain array (``base`` is None) of exactly that size.
+
+    Large arrays of a shape that was allocated before reuse an earlier one that nothing
+    references any more (its only reference is this thread's list), instead of a fresh mapping
+    whose pages fault in on first touch; everything else is ``xp.empty``."""
+    global _IDLE
+    if xp.__name__ != "numpy":
+        return xp.empty(shape, dtype)
+    dtype = xp.dtype(dtype)
+    size = 1
+    for v in shape:
+        size *= v
+    need = size * dtype.itemsize
+    if need < RESULT_MIN_BYTES or need > MAX_BYTES:
+        return xp.empty(shape, dtype)
+    if _IDLE is None:
+        _IDLE = _idle_refs()
+    r = _results()
+    key = (tuple(shape), dtype)
+    lst = r.by_key.get(key)
+    if lst is None:
+        lst = r.by_key[key] = []
+    for i in range(len(lst)):
+        if _count(lst, i) == _IDLE:
+            a = lst.pop(i)
+            lst.append(a)
+            return a
+    if r.nbytes + need > RESULT_CAPACITY:
+        _evict(r, need)
+        if r.nbytes + need > RESULT_CAPACITY:
+            return xp.empty(shape, dtype)
+    a = xp.empty(shape, dtype)
+    lst.append(a)
+    r.nbytes += need
+    return a
+
+
+def _evict(r: _Results, need: int) -> None:
+    """Drop idle result arrays (any shape) until ``need`` more bytes fit."""
+    for key in list(r.by_key):
+        lst = r.by_key[key]
+        i = 0
+        while i < len(lst) and r.nbytes + need > RESULT_CAPACITY:
+            if _count(lst, i) == _IDLE:
+                r.nbytes -= lst.pop(i).nbytes
+            else:
+                i += 1
+        if not lst:
+            del r.by_key[key]
+        if r.nbytes + need <= RESULT_CAPACITY:
+            return
+
+
+def result_zeros(xp, shape, dtype):
+    """Like ``result``, filled with zeros."""
+    if xp.__name__ != "numpy":
+        return xp.zeros(shape, dtype)
+    a = result(xp, shape, dtype)
+    a.fill(0)
+    return a

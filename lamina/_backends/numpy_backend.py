@@ -92,7 +92,9 @@ def parallel_unary(ufunc, x):
 
         _pool = ThreadPoolExecutor(max_workers=nt - 1, thread_name_prefix="lamina-intraop")
         _pool_size = nt - 1
-    out = numpy.empty_like(x)
+    from . import _workspace
+
+    out = _workspace.result(numpy, x.shape, x.dtype)
     xf, of = x.reshape(-1), out.reshape(-1)
     step = -(-n // nt)
     # the caller's errstate (e.g. over="ignore") is thread-local: hand it to the workers

@@ -77,9 +77,7 @@ def _im2col(xp, x, k, s, d, osp, fresh=True):
     v = windows(xp, x, k, s, d, osp)  # (N, C, *osp, *k)
     perm = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
     v = v.transpose(perm)
-    if fresh:
-        return xp.ascontiguousarray(v)
-    out = _ws.empty(xp, v.shape, v.dtype)
+    out = (_ws.result if fresh else _ws.empty)(xp, v.shape, v.dtype)
     out[...] = v
     return out
 
@@ -88,7 +86,7 @@ def _col2im(xp, cols, shape, k, s, d, osp, fresh=True):
     """Adjoint of ``_im2col``: ``cols (C, *k, N, *osp)`` -> ``(C, N, *S)`` of ``shape``,
     summing overlapping windows; one strided-slice accumulation per kernel tap
     (``fresh=False``: in a work buffer)."""
-    out = xp.zeros(shape, cols.dtype) if fresh else _ws.zeros(xp, shape, cols.dtype)
+    out = (_ws.result_zeros if fresh else _ws.zeros)(xp, shape, cols.dtype)
     nd = len(k)
     for tap in itertools.product(*[range(ki) for ki in k]):
         sl = (slice(None), slice(None)) + tuple(
@@ -103,7 +101,7 @@ def _pad0(xp, x, pads, fresh=True):
     if not any(lo or hi for lo, hi in pads):
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    out = xp.zeros(shape, x.dtype) if fresh else _ws.zeros(xp, shape, x.dtype)
+    out = (_ws.result_zeros if fresh else _ws.zeros)(xp, shape, x.dtype)
     out[(slice(None), slice(None)) + tuple(slice(lo, lo + n)
                                            for n, (lo, _) in zip(x.shape[2:], pads))] = x
     return out
@@ -177,7 +175,7 @@ def conv_forward(xp, x, w, b, s, pads, d, groups, keep_cols=False):
     p = _prod(osp)
     ck = c // groups * _prod(k)
     w2 = w.reshape(groups, o // groups, ck)
-    out = xp.empty((n, o) + osp, x.dtype)
+    out = _ws.result(xp, (n, o) + osp, x.dtype)
     per = c * _prod(k) * p * x.itemsize
     nb = _chunk(n, per)
     cols = None
@@ -309,7 +307,7 @@ def conv_forward_flat(xp, x, w, b, pads, d, groups, keep_cols=False):
         b = None
     else:
         w2 = w.reshape(groups, o // groups, ck)
-    out = xp.empty((n, o) + geo.osp, x.dtype)
+    out = _ws.result(xp, (n, o) + geo.osp, x.dtype)
     per = c * kk * geo.per * x.itemsize
     nb = _chunk(n, per)
     cols = None
@@ -340,7 +338,7 @@ def conv_backward_flat(xp, g, x, w, cols, pads, d, groups, need):
     geo = _Flat(x.shape[2:], pads, k, d)
     ck = c // groups * kk
     og = o // groups
-    gx = xp.empty(x.shape, g.dtype) if need[0] else None
+    gx = _ws.result(xp, x.shape, g.dtype) if need[0] else None
     gw = xp.zeros((groups, og, ck), g.dtype) if need[1] else None
     # with one group, the bias gradient comes out of the weight-gradient GEMM as the column
     # against the row of ones (forward kept such columns, or they are rebuilt with it)
@@ -416,7 +414,7 @@ def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
     p = _prod(osp)
     ck = c // groups * _prod(k)
     w2 = w.reshape(groups, o // groups, ck)
-    gx = xp.empty((n, c) + tuple(xpad.shape[2 + i] - lo - hi for i, (lo, hi) in enumerate(pads)),
+    gx = _ws.result(xp, (n, c) + tuple(xpad.shape[2 + i] - lo - hi for i, (lo, hi) in enumerate(pads)),
                   g.dtype) if need[0] else None
     gw = xp.zeros((groups, o // groups, ck), g.dtype) if need[1] else None
     gb = xp.zeros((o,), g.dtype) if need[2] else None
@@ -454,7 +452,7 @@ def conv_transpose_forward(xp, x, w, b, s, p, op, d, groups):
     osz = tuple(full[i] - 2 * p[i] for i in range(nd))
     ck = w.shape[1] * _prod(k)
     w2 = w.reshape(groups, cin // groups, ck).transpose(0, 2, 1)
-    out = xp.empty((n, cout) + osz, x.dtype)
+    out = _ws.result(xp, (n, cout) + osz, x.dtype)
     nb = _chunk(n, cout * _prod(k) * _prod(sp) * x.itemsize)
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
@@ -474,7 +472,7 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
     gpad = _pad0(xp, g, tuple((p[i], p[i]) for i in range(nd)), False)
     ck = w.shape[1] * _prod(k)
     w2 = w.reshape(groups, cin // groups, ck)
-    gx = xp.empty(x.shape, g.dtype) if need[0] else None
+    gx = _ws.result(xp, x.shape, g.dtype) if need[0] else None
     gw = xp.zeros((groups, cin // groups, ck), g.dtype) if need[1] else None
     gb = None
     if need[2]:

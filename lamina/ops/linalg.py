@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as _np
+
 from .. import _dtype as D
+from .._backends import _workspace as _ws
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
 from ._op import Op, sum_to_shape
@@ -93,15 +96,25 @@ class BatchedMatMul(MatMul):
     node_name = "UnsafeViewBackward0"
 
 
+def _dot(a, b):
+    """``a.dot(b)`` for a matrix product; a large result of one dtype is written into a
+    recycled array (``_backends._workspace.result``: no fresh pages to fault in)."""
+    if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype:
+        m, n = a.shape[0], b.shape[1]
+        if m * n * a.itemsize >= _ws.RESULT_MIN_BYTES and a.__class__ is _np.ndarray:
+            return a.dot(b, out=_ws.result(_np, (m, n), a.dtype))
+    return a.dot(b)
+
+
 def linear_arrays(x, w, b):
     """x @ w^T + b on backend arrays: the math of the fused linear, shared by its op and by
     nn.Linear's no-grad shortcut (which skips building a node)."""
     if x.ndim > 2:
         # one GEMM over all rows (NumPy would loop over the batch)
-        out = x.reshape(-1, x.shape[-1]).dot(w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        out = _dot(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
     else:
         # .dot: the same BLAS call as @ for 1-D / 2-D operands, with less dispatch overhead
-        out = x.dot(w.T)
+        out = _dot(x, w.T)
     if b is not None:
         out += b
     return out
@@ -129,11 +142,11 @@ class Linear(Op):
         else:
             g2, x2 = g, x
         if n[0]:
-            gx = g2.dot(w)
+            gx = _dot(g2, w)
             if x.ndim > 2:
                 gx = gx.reshape(x.shape)
         if n[1]:
-            gw = g2.T.dot(x2) if x.ndim > 1 else ctx.xp.outer(g2, x2)
+            gw = _dot(g2.T, x2) if x.ndim > 1 else ctx.xp.outer(g2, x2)
         if n[2]:
             gb = g2.sum(axis=0) if g2.ndim > 1 else g2
         return gx, gw, gb

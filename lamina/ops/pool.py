@@ -82,7 +82,7 @@ def _grad_buffer(xp, pshape, k, s, d, osp, dtype):
     tile it exactly (each element is assigned once), else zeros."""
     tiled = all(s[i] == d[i] * (k[i] - 1) + 1 == k[i] and osp[i] * s[i] == pshape[2 + i]
                 for i in range(len(k)))
-    return xp.empty(pshape, dtype) if tiled else xp.zeros(pshape, dtype)
+    return (_ws.result if tiled else _ws.result_zeros)(xp, pshape, dtype)
 
 
 def _flat_indices(xp, idx, k, s, p, d, osp, insp):
@@ -131,7 +131,8 @@ class MaxPoolNd(Op):
             taps = (xpad[_tap_slices(tap, s, d, osp)] for tap in _taps(k))
         for t, v in enumerate(taps):
             if best is None:
-                best = v.copy()
+                best = _ws.result(xp, v.shape, v.dtype)
+                best[...] = v
                 if need:
                     idx = xp.zeros(best.shape, _idx_dtype(xp, _prod(k)))
             elif need:
@@ -160,7 +161,7 @@ class MaxPoolNd(Op):
         idx = ctx.idx
         assign = _disjoint(k, s, d)
         gx = _grad_buffer(xp, pshape, k, s, d, osp, g.dtype) if assign else \
-            xp.zeros(pshape, g.dtype)
+            _ws.result_zeros(xp, pshape, g.dtype)
         for t, tap in enumerate(_taps(k)):
             sl = _tap_slices(tap, s, d, osp)
             if assign:
@@ -234,7 +235,7 @@ class AvgPoolNd(Op):
         one = (1,) * len(k)
         assign = _disjoint(k, s, one)
         gx = _grad_buffer(xp, pshape, k, s, one, osp, g.dtype) if assign else \
-            xp.zeros(pshape, g.dtype)
+            _ws.result_zeros(xp, pshape, g.dtype)
         for tap in _taps(k):
             sl = _tap_slices(tap, s, one, osp)
             if assign:
@@ -348,7 +349,8 @@ class AdaptiveMaxPoolNd(Op):
             ix = _tap_index(pos, tap, nd)
             v = x[(Ellipsis,) + ix]
             if best is None:
-                best = v.copy()
+                best = _ws.result(xp, v.shape, v.dtype)
+                best[...] = v
                 idx = xp.zeros(best.shape, _idx_dtype(xp, _prod(kk)))
             else:
                 m = v > best

@@ -4,6 +4,7 @@ sigmoid / tanh / relu, rounding, with torch's integer-to-float promotion."""
 from __future__ import annotations
 
 from .. import _dtype as D
+from .._backends import _workspace as _ws
 from .._backends.numpy_backend import PARALLEL_MIN, parallel_unary
 from .._device import backend
 from .._tensor import _make
@@ -170,6 +171,8 @@ def relu_arrays(xp, x):
     z = _ZEROS.get(key)
     if z is None:
         z = _ZEROS[key] = xp.zeros((), x.dtype)
+    if x.nbytes >= _ws.RESULT_MIN_BYTES and x.ndim:
+        return xp.maximum(x, z, out=_ws.result(xp, x.shape, x.dtype))
     return xp.maximum(x, z)
 
 
@@ -184,7 +187,10 @@ class Relu(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return g * (ctx.saved[0] > 0)
+        y = ctx.saved[0]
+        if g.nbytes >= _ws.RESULT_MIN_BYTES and g.shape == y.shape:
+            return ctx.xp.multiply(g, y > 0, out=_ws.result(ctx.xp, g.shape, g.dtype))
+        return g * (y > 0)
 
 
 class Sign(Op):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as _np
+
+from .._backends import _workspace as _ws
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import enable_grad
 from .optimizer import Optimizer, _check_differentiable, _check_lr
@@ -137,6 +140,10 @@ class SGD(Optimizer):
                         gd = gd + b * momentum
                     else:
                         gd = b
-                d -= gd * lr
+                if d.__class__ is _np.ndarray and d.nbytes >= _ws.MIN_BYTES:
+                    # the step into a work buffer: no fresh temporary per parameter and step
+                    d -= _np.multiply(gd, lr, out=_ws.empty(_np, gd.shape, gd.dtype))
+                else:
+                    d -= gd * lr
                 p._version_counter[0] += 1
         return loss

@@ -120,3 +120,103 @@ def test_conv_and_pool_results_never_share_a_pool_buffer(algo):
     with C.use_algorithm(algo):
         C.conv2d(x.detach() * 2, w.detach(), b.detach(), padding=1)  # more buffer traffic
     np.testing.assert_array_equal(y.detach().numpy(), ref)
+
+
+# ---------------------------------------------------------------- recycled result arrays
+def _results():
+    r = getattr(W._LOCAL, "results", None)
+    return [a for lst in r.by_key.values() for a in lst] if r is not None else []
+
+
+def test_a_result_is_a_plain_array_reused_only_once_nothing_refers_to_it():
+    a = W.result(np, (300, 200), np.float32)
+    assert a.shape == (300, 200) and a.dtype == np.float32 and a.flags.c_contiguous
+    assert a.base is None  # a plain array: it can be a tensor's own storage
+    a[...] = 1
+    b = W.result(np, (300, 200), np.float32)
+    assert b is not a and not np.shares_memory(a, b)  # a is alive
+    view = a[5:9]
+    ident = id(a)
+    del a
+    c = W.result(np, (300, 200), np.float32)
+    assert not np.shares_memory(c, view)  # a view of it keeps it in use
+    assert (view == 1).all()
+    del view
+    d = W.result(np, (300, 200), np.float32)
+    assert id(d) == ident  # now idle: handed out again
+    e = W.result(np, (200, 300), np.float32)
+    assert not any(e is x for x in (b, c, d))  # another shape: another array
+
+
+def test_result_zeros_are_zero_on_a_recycled_array():
+    a = W.result(np, (100, 1000), np.float64)
+    a[...] = 7
+    del a
+    z = W.result_zeros(np, (100, 1000), np.float64)
+    assert (z == 0).all()
+
+
+def test_small_results_and_other_array_libraries_are_not_kept():
+    a = W.result(np, (10, 10), np.float32)
+    assert a.shape == (10, 10) and _results() == []
+
+    class FakeXP:
+        __name__ = "cupy"
+
+        @staticmethod
+        def empty(shape, dtype):
+            return ("empty", shape, dtype)
+
+    assert W.result(FakeXP, (1 << 20,), np.float32) == ("empty", (1 << 20,), np.float32)
+    assert _results() == []
+
+
+def test_the_results_stay_within_their_capacity(monkeypatch):
+    monkeypatch.setattr(W, "RESULT_CAPACITY", 4 << 20)
+    live = [W.result(np, (1 << 18,), np.float32) for _ in range(4)]  # 4 x 1 MiB: full
+    extra = W.result(np, (1 << 18,), np.float32)  # everything in use: a plain array
+    assert not any(extra is a for a in _results())
+    assert W.held_bytes() <= 4 << 20
+    del live
+    other = W.result(np, (1 << 17,), np.float64)  # idle arrays of another shape make room
+    assert any(other is a for a in _results()) and W.held_bytes() <= 4 << 20
+
+
+def test_each_thread_recycles_its_own_results():
+    mine = W.result(np, (512, 512), np.float32)
+    ident = id(mine)  # stays unique: this thread's list keeps the array alive
+    del mine  # idle, but only for this thread
+    seen = []
+
+    def other():
+        a = W.result(np, (512, 512), np.float32)
+        seen.append((id(a), len(_results())))
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen[0][0] != ident and seen[0][1] == 1
+    assert id(W.result(np, (512, 512), np.float32)) == ident
+
+
+def test_op_results_on_recycled_arrays_never_change_a_live_tensor():
+    rs = np.random.RandomState(0)
+    x = lamina.tensor(rs.standard_normal(1 << 19).astype(np.float32), requires_grad=True)
+    g = lamina.ones(1 << 19)
+    y1 = x.exp()
+    r1 = y1.detach().numpy().copy()
+    y2 = (x * 2).exp()  # same shape: must not take y1's array
+    np.testing.assert_array_equal(y1.detach().numpy(), r1)
+    assert not np.shares_memory(y1.detach().numpy(), y2.detach().numpy())
+    y1.backward(g)
+    grad1 = x.grad.numpy().copy()
+    kept = x.grad
+    (x * 3).exp().backward(g)  # accumulates into the kept .grad, which nothing recycles
+    np.testing.assert_allclose(kept.numpy(), grad1 + 3 * np.exp(3 * x.detach().numpy()),
+                               rtol=1e-6)
+    m = lamina.nn.Linear(1024, 512)
+    a = lamina.relu(m(lamina.randn(256, 1024)))
+    ref = a.detach().numpy().copy()
+    for _ in range(3):
+        lamina.relu(m(lamina.randn(256, 1024))).sum().backward()
+    np.testing.assert_array_equal(a.detach().numpy(), ref)
