@@ -37,6 +37,8 @@ from __future__ import annotations
 import sys
 import threading
 
+import numpy
+
 MIN_BYTES = 64 << 10
 """Smaller requests are plain allocations (they come from the allocator's heap, no faults)."""
 
@@ -63,8 +65,6 @@ class _Pool:
 def _idle_refs() -> int:
     """The reference count ``_is_idle`` sees for a buffer that only the pool's list holds
     (measured through the same code path, so the interpreter's counting conventions cancel)."""
-    import numpy
-
     lst = [numpy.empty(1, numpy.uint8)]
     return _count(lst, 0)
 
@@ -246,3 +246,12 @@ def result_zeros(xp, shape, dtype):
     a = result(xp, shape, dtype)
     a.fill(0)
     return a
+
+
+def arith(xp, ufunc, a, b, temporary=False):
+    """``ufunc(a, b)`` for an arithmetic ufunc (add, subtract, multiply, divide) whose result
+    has ``a``'s shape: large results go to a recycled array (``result``) or, with
+    ``temporary``, to a work buffer (``empty``) the caller must not return."""
+    if a.__class__ is not numpy.ndarray or a.nbytes < RESULT_MIN_BYTES:
+        return ufunc(a, b)
+    return ufunc(a, b, out=(empty if temporary else result)(xp, a.shape, xp.result_type(a, b)))

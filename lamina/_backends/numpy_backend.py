@@ -79,22 +79,25 @@ def _apply_with_errstate(err, ufunc, x, out):
 def parallel_unary(ufunc, x):
     """``ufunc(x)`` for a float array, split over ``get_num_threads()`` threads when large.
 
-    The result is the same array ``ufunc(x)`` gives (same dtype, same values: each element is
-    computed by the same kernel); small, non-contiguous or single-thread cases call it directly.
+    The result has the values and dtype ``ufunc(x)`` gives (each element is computed by the
+    same kernel), in a recycled array when large (``_workspace.result``); small or
+    single-thread cases run in this thread, non-contiguous or non-float ones call it directly.
     """
+    if not x.flags.c_contiguous or x.dtype.kind != "f":
+        return ufunc(x)
+    from . import _workspace
+
+    out = _workspace.result(numpy, x.shape, x.dtype)  # a recycled array when large
     n = x.size
     nt = _nthreads
-    if n < PARALLEL_MIN or nt < 2 or not x.flags.c_contiguous or x.dtype.kind != "f":
-        return ufunc(x)
+    if n < PARALLEL_MIN or nt < 2:
+        return ufunc(x, out=out)
     global _pool, _pool_size
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _pool = ThreadPoolExecutor(max_workers=nt - 1, thread_name_prefix="lamina-intraop")
         _pool_size = nt - 1
-    from . import _workspace
-
-    out = _workspace.result(numpy, x.shape, x.dtype)
     xf, of = x.reshape(-1), out.reshape(-1)
     step = -(-n // nt)
     # the caller's errstate (e.g. over="ignore") is thread-local: hand it to the workers

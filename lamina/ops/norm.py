@@ -11,6 +11,7 @@ strided axes ``(0, 2, 3)``.
 
 from __future__ import annotations
 
+from .._backends import _workspace as _ws
 from ._op import Op
 from ._registry import register
 
@@ -39,8 +40,8 @@ class BatchNorm(Op):
         if training:
             m = n * x3.shape[2]
             mean = _csum(x3) / m
-            d = x3 - _col(mean)
-            var = _csum(d * d) / m
+            d = _ws.arith(xp, xp.subtract, x3, _col(mean))
+            var = _csum(_ws.arith(xp, xp.multiply, d, d, temporary=True)) / m
             invstd = 1.0 / xp.sqrt(var + eps)
             if rm is not None:
                 rm *= 1.0 - momentum
@@ -49,7 +50,7 @@ class BatchNorm(Op):
                 rv *= 1.0 - momentum
                 rv += (momentum * m / max(m - 1, 1)) * var.astype(rv.dtype, copy=False)
             scale = invstd if w is None else w * invstd
-            out = d * _col(scale)
+            out = _ws.arith(xp, xp.multiply, d, _col(scale))
             if b is not None:
                 out += _col(b)
             if ctx.needs_input_grad is not None:
@@ -62,7 +63,7 @@ class BatchNorm(Op):
             shift = -mean * scale
             if b is not None:
                 shift += b
-            out = x3 * _col(scale)
+            out = _ws.arith(xp, xp.multiply, x3, _col(scale))
             out += _col(shift)
             if ctx.needs_input_grad is not None:
                 ctx.training = False
@@ -72,6 +73,7 @@ class BatchNorm(Op):
     @staticmethod
     def backward(ctx, g):
         need = ctx.needs_input_grad
+        xp = ctx.xp
         n, c = g.shape[:2]
         g3 = g.reshape(n, c, -1)
         sg = _csum(g3)
@@ -79,13 +81,14 @@ class BatchNorm(Op):
         if ctx.training:
             d, invstd, w = ctx.saved
             m = n * g3.shape[2]
-            sgd = _csum(g3 * d)
+            sgd = _csum(_ws.arith(xp, xp.multiply, g3, d, temporary=True))
             if need[1]:
                 gw = sgd * invstd
             if need[0]:
                 scale = invstd if w is None else w * invstd
-                gx = g3 * _col(scale)
-                gx -= d * _col(scale * invstd * invstd * sgd / m)
+                gx = _ws.arith(xp, xp.multiply, g3, _col(scale))
+                gx -= _ws.arith(xp, xp.multiply, d, _col(scale * invstd * invstd * sgd / m),
+                                temporary=True)
                 gx -= _col(scale * sg / m)
                 gx = gx.reshape(g.shape)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import _dtype as D
 from .._backends import _workspace as _ws
-from .._backends.numpy_backend import PARALLEL_MIN, parallel_unary
+from .._backends.numpy_backend import parallel_unary
 from .._device import backend
 from .._tensor import _make
 from ..autograd.grad_mode import STATE
@@ -39,8 +39,9 @@ class Abs(Op):
 
 
 def _unary(xp, ufunc, x):
-    """``ufunc(x)``; on the cpu, large arrays are split over the cores (numpy_backend)."""
-    if x.size >= PARALLEL_MIN and xp.__name__ == "numpy":
+    """``ufunc(x)``; on the cpu, large arrays go to a recycled result array and the largest
+    are split over the cores (numpy_backend.parallel_unary)."""
+    if x.nbytes >= _ws.RESULT_MIN_BYTES and xp.__name__ == "numpy":
         return parallel_unary(ufunc, x)
     return ufunc(x)
 
@@ -131,8 +132,10 @@ def sigmoid_array(xp, x, stable=False):
         xf = xf.astype(xp.float32)
     es = getattr(xp, "errstate", None)
     if es is not None:
+        neg = xp.negative(xf, out=_ws.empty(xp, xf.shape, xf.dtype)) \
+            if xf.nbytes >= _ws.RESULT_MIN_BYTES else -xf
         with es(over="ignore"):
-            out = _unary(xp, xp.exp, -xf)
+            out = _unary(xp, xp.exp, neg)
     else:
         out = xp.exp(-xf)
     out += 1
@@ -152,7 +155,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         out = ctx.saved[0]
-        t = 1 - out
+        t = ctx.xp.subtract(1, out, out=_ws.result(ctx.xp, out.shape, out.dtype)) \
+            if out.nbytes >= _ws.RESULT_MIN_BYTES and out.shape == g.shape else 1 - out
         t *= out
         t *= g  # (1 - out) * out * g: one temporary
         return t
