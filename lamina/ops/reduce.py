@@ -56,13 +56,17 @@ def _expand_back(g, shape, axes, keepdim, xp):
     return xp.broadcast_to(g, shape)
 
 
-def _drop_reduced(out, shape, axes, keepdim):
-    """A reduction computed with keepdims=True, as asked: unless keepdim, the reduced dims
-    (all of them where axes is None) of the input shape are dropped."""
+def _save_reduced(ctx, x, out, axes, keepdim):
+    """Save ``x`` and ``out`` (a reduction of x computed with keepdims=True) and the axes and
+    keepdim for backward; return ``out`` as asked: unless keepdim, without the reduced dims
+    (all of them where axes is None)."""
+    ctx.save_for_backward(x, out)
+    ctx.axes = axes
+    ctx.keepdim = keepdim
     if keepdim:
         return out
     return out.reshape(() if axes is None else
-                       tuple(n for i, n in enumerate(shape) if i not in axes))
+                       tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 class Sum(Op):
@@ -192,10 +196,7 @@ class MaxMin(Op):
     def forward(ctx, x, axes, keepdim, is_max):
         xp = ctx.xp
         out = (xp.max if is_max else xp.min)(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        return _drop_reduced(out, x.shape, axes, keepdim)
+        return _save_reduced(ctx, x, out, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -350,11 +351,8 @@ class Norm(Op):
         else:
             out = xp.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
         out = out.astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, out)
         ctx.p = p
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        return _drop_reduced(out, x.shape, axes, keepdim)
+        return _save_reduced(ctx, x, out, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -397,10 +395,7 @@ class LogSumExp(Op):
         m = xp.where(xp.isfinite(m), m, 0)
         with _quiet(xp):
             s = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, s)
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        return _drop_reduced(s, x.shape, axes, keepdim)
+        return _save_reduced(ctx, x, s, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
