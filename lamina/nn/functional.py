@@ -297,18 +297,24 @@ def dropout1d(input: _Tensor, p: float = 0.5, training: bool = True,
     return _unbatched(input, p, training, inplace)
 
 
+def _warn_feature_dims(k, nd):
+    """dropout2d / dropout3d (``k`` spatial dims) warn, as torch, for an ``nd``-D input that
+    is neither (C, *spatial) nor (N, C, *spatial); the warning points at their caller."""
+    if nd not in (k + 1, k + 2):
+        _warnings.warn(
+            f"dropout{k}d: Received a {nd}-D input to dropout{k}d, which is deprecated and will "
+            f"result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that dropout{k}d exists to provide "
+            f"channel-wise dropout on inputs with {k} spatial dimensions, a channel dimension, "
+            f"and an optional batch dimension (i.e. {k + 1}D or {k + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input: _Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> _Tensor:
     """Zero whole channels of (N, C, H, W) inputs (3-D inputs: channel-wise 1-D, as torch)."""
     _check_p(p)
     nd = input._data.ndim
-    if nd not in (3, 4):
-        _warnings.warn(
-            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will "
-            f"result in an error in a future release. To retain the behavior and silence this "
-            f"warning, please use dropout instead. Note that dropout2d exists to provide "
-            f"channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
-            f"and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    _warn_feature_dims(2, nd)
     if nd == 3:
         _warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
@@ -327,13 +333,7 @@ def dropout3d(input: _Tensor, p: float = 0.5, training: bool = True,
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
     _check_p(p)
     nd = input._data.ndim
-    if nd not in (4, 5):
-        _warnings.warn(
-            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will "
-            f"result in an error in a future release. To retain the behavior and silence this "
-            f"warning, please use dropout instead. Note that dropout3d exists to provide "
-            f"channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
-            f"and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    _warn_feature_dims(3, nd)
     if nd == 5:
         return _dropout_impl(input, p, training, inplace, _feature_shape(input), False)
     return _unbatched(input, p, training, inplace)

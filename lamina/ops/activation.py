@@ -368,30 +368,34 @@ class LogSigmoid(Op):
         return g * sigmoid_array(ctx.xp, -x, stable=True)
 
 
-class Hardshrink(Op):
+class _Shrink(Op):
+    """Hard / soft shrink: the gradient passes where x is outside [-lambd, lambd]."""
+
     @staticmethod
-    def forward(ctx, x, lambd):
+    def _save_keep(ctx, x, lambd):
         keep = (x < -lambd) | (x > lambd)
         ctx.save_for_backward(keep)
-        return ctx.xp.where(keep, x, 0.0).astype(x.dtype, copy=False)
+        return keep
 
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.where(ctx.saved[0], g, 0.0), None
 
 
-class Softshrink(Op):
+class Hardshrink(_Shrink):
+    @staticmethod
+    def forward(ctx, x, lambd):
+        keep = _Shrink._save_keep(ctx, x, lambd)
+        return ctx.xp.where(keep, x, 0.0).astype(x.dtype, copy=False)
+
+
+class Softshrink(_Shrink):
     @staticmethod
     def forward(ctx, x, lambd):
         xp = ctx.xp
-        keep = (x < -lambd) | (x > lambd)
-        ctx.save_for_backward(keep)
+        _Shrink._save_keep(ctx, x, lambd)
         return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0.0)).astype(
             x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        return ctx.xp.where(ctx.saved[0], g, 0.0), None
 
 
 class Glu(Op):

@@ -114,18 +114,28 @@ class Embedding(Op):
         return gw, None, None, None
 
 
+def _no_sparse(name, sparse):
+    if sparse:
+        raise RuntimeError(f"{name}: sparse=True needs sparse gradients, which lamina does not "
+                           f"have; use sparse=False (dense gradients)")
+
+
+def _lookup_args(name, input, weight, padding_idx):
+    """Check the indices against weight's rows; return padding_idx normalized."""
+    n = weight.shape[0]
+    padding_idx = _padding_idx(padding_idx, n)
+    _check_indices(name, input, n)
+    return padding_idx
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Look up rows of ``weight`` by the integer ``input``; see ``Embedding``."""
-    if sparse:
-        raise RuntimeError("embedding: sparse=True needs sparse gradients, which lamina does "
-                           "not have; use sparse=False (dense gradients)")
+    _no_sparse("embedding", sparse)
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got a {weight.ndim}-D tensor of shape "
                            f"{list(weight.shape)}")
-    n = weight.shape[0]
-    padding_idx = _padding_idx(padding_idx, n)
-    _check_indices("embedding", input, n)
+    padding_idx = _lookup_args("embedding", input, weight, padding_idx)
     if max_norm is not None:
         with no_grad():
             embedding_renorm_(weight, input, max_norm, norm_type)
@@ -216,9 +226,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     see ``EmbeddingBag``."""
     from .._device import backend
 
-    if sparse:
-        raise RuntimeError("embedding_bag: sparse=True needs sparse gradients, which lamina "
-                           "does not have; use sparse=False (dense gradients)")
+    _no_sparse("embedding_bag", sparse)
     if mode not in _MODES:
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -228,9 +236,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if weight.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
                          f"{weight.ndim}")
-    n = weight.shape[0]
-    padding_idx = _padding_idx(padding_idx, n)
-    _check_indices("embedding_bag", input, n)
+    padding_idx = _lookup_args("embedding_bag", input, weight, padding_idx)
     xp = backend(weight._device).xp
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)})"

@@ -497,50 +497,52 @@ class MseLoss(Op):
                 sum_to_shape(-gd, ctx.st) if n[1] else None, None)
 
 
-class SmoothL1Loss(Op):
+class _SmoothDiffLoss(Op):
+    """A pointwise loss of d = x - t with one parameter p (SmoothL1's beta, Huber's delta):
+    a subclass gives ``_loss(xp, d, p)`` and ``_dloss(xp, d, p)``, its derivative by d."""
+
+    @staticmethod
+    def forward(ctx, x, t, red, p):
+        d = x - t
+        loss = ctx.op._loss(ctx.xp, d, p)
+        ctx.red, ctx.n, ctx.p = red, d.size, p
+        ctx.sx, ctx.st = x.shape, t.shape
+        ctx.save_for_backward(d)
+        return _reduce_arr(loss, red)
+
+    @staticmethod
+    def backward(ctx, g):
+        (d,) = ctx.saved
+        n = ctx.needs_input_grad
+        gd = ctx.op._dloss(ctx.xp, d, ctx.p) * _grad_scale(g, ctx.red, ctx.n)
+        return (sum_to_shape(gd, ctx.sx) if n[0] else None,
+                sum_to_shape(-gd, ctx.st) if n[1] else None, None, None)
+
+
+class SmoothL1Loss(_SmoothDiffLoss):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
 
     @staticmethod
-    def forward(ctx, x, t, red, beta):
-        xp = ctx.xp
-        d = x - t
+    def _loss(xp, d, beta):
         a = xp.abs(d)
-        loss = xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
-        ctx.red, ctx.n, ctx.beta = red, d.size, beta
-        ctx.sx, ctx.st = x.shape, t.shape
-        ctx.save_for_backward(d)
-        return _reduce_arr(loss, red)
+        return xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
 
     @staticmethod
-    def backward(ctx, g):
-        (d,) = ctx.saved
-        n = ctx.needs_input_grad
-        gd = ctx.xp.clip(d / ctx.beta, -1.0, 1.0) * _grad_scale(g, ctx.red, ctx.n)
-        return (sum_to_shape(gd, ctx.sx) if n[0] else None,
-                sum_to_shape(-gd, ctx.st) if n[1] else None, None, None)
+    def _dloss(xp, d, beta):
+        return xp.clip(d / beta, -1.0, 1.0)
 
 
-class HuberLoss(Op):
+class HuberLoss(_SmoothDiffLoss):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
 
     @staticmethod
-    def forward(ctx, x, t, red, delta):
-        xp = ctx.xp
-        d = x - t
+    def _loss(xp, d, delta):
         a = xp.abs(d)
-        loss = xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-        ctx.red, ctx.n, ctx.delta = red, d.size, delta
-        ctx.sx, ctx.st = x.shape, t.shape
-        ctx.save_for_backward(d)
-        return _reduce_arr(loss, red)
+        return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
     @staticmethod
-    def backward(ctx, g):
-        (d,) = ctx.saved
-        n = ctx.needs_input_grad
-        gd = ctx.xp.clip(d, -ctx.delta, ctx.delta) * _grad_scale(g, ctx.red, ctx.n)
-        return (sum_to_shape(gd, ctx.sx) if n[0] else None,
-                sum_to_shape(-gd, ctx.st) if n[1] else None, None, None)
+    def _dloss(xp, d, delta):
+        return xp.clip(d, -delta, delta)
 
 
 def _weighted(loss, weight, red, mean_by_weight):

@@ -212,19 +212,26 @@ def _norm_shape(normalized_shape):
     return tuple(int(v) for v in normalized_shape)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Layer normalization over the trailing ``normalized_shape`` axes; see ``LayerNorm``."""
-    ns = _norm_shape(normalized_shape)
+def _check_normalized_shape(input, ns, star, params):
+    """layer_norm / rms_norm's checks, with torch's messages (whose expected input shape
+    starts with ``star``): the input ends in ``ns``, each ``(name, tensor)`` of ``params``
+    is None or has shape ``ns``."""
     nd = len(ns)
     if nd == 0 or input.ndim < nd or tuple(input.shape[input.ndim - nd:]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
-                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"[{star}{', '.join(map(str, ns))}], but got input of size"
                            f"{list(input.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
+    for name, t in params:
         if t is not None and tuple(t.shape) != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(ns)}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization over the trailing ``normalized_shape`` axes; see ``LayerNorm``."""
+    ns = _norm_shape(normalized_shape)
+    _check_normalized_shape(input, ns, "*, ", (("weight", weight), ("bias", bias)))
     return LayerNorm.apply(input, weight, bias, ns, float(eps))
 
 
@@ -389,15 +396,7 @@ class RMSNorm(Op):
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalization over the trailing ``normalized_shape`` axes."""
     ns = _norm_shape(normalized_shape)
-    nd = len(ns)
-    if nd == 0 or input.ndim < nd or tuple(input.shape[input.ndim - nd:]) != ns:
-        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
-                           f"[*{', '.join(map(str, ns))}], but got input of size"
-                           f"{list(input.shape)}")
-    if weight is not None and tuple(weight.shape) != ns:
-        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
-                           f"weight of shape {list(weight.shape)} and normalized_shape = "
-                           f"{list(ns)}")
+    _check_normalized_shape(input, ns, "*", (("weight", weight),))
     if eps is None:
         import numpy as np
 

@@ -56,6 +56,19 @@ def _expand_back(g, shape, axes, keepdim, xp):
     return xp.broadcast_to(g, shape)
 
 
+def _save_reduced(ctx, x, out, axes, keepdim):
+    """Save ``x`` and ``out`` (a reduction of x computed with keepdims=True) and the axes and
+    keepdim for backward; return ``out`` as asked: unless keepdim, without the reduced dims
+    (all of them where axes is None)."""
+    ctx.save_for_backward(x, out)
+    ctx.axes = axes
+    ctx.keepdim = keepdim
+    if keepdim:
+        return out
+    return out.reshape(() if axes is None else
+                       tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
 class Sum(Op):
     """Sum over all elements (SumBackward0) or over dims (``_SUM_DIM``, SumBackward1)."""
 
@@ -183,13 +196,7 @@ class MaxMin(Op):
     def forward(ctx, x, axes, keepdim, is_max):
         xp = ctx.xp
         out = (xp.max if is_max else xp.min)(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        if not keepdim:
-            out = out.reshape(() if axes is None else
-                              tuple(n for i, n in enumerate(x.shape) if i not in axes))
-        return out
+        return _save_reduced(ctx, x, out, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -249,13 +256,7 @@ class Var(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         xp = ctx.xp
-        n = _count(x, axes)
-        den = builtins.max(n - correction, 0)
-        if x.size == 0:
-            mean = xp.sum(x, axis=axes, keepdims=True)
-        else:
-            mean = xp.mean(x, axis=axes, keepdims=True)
-        d = x - mean
+        d, den = _deviations(x, axes, correction, xp)
         ss = xp.sum(d * d, axis=axes, keepdims=keepdim)
         with _quiet(xp):
             out = ss / x.dtype.type(den)
@@ -279,13 +280,7 @@ class Std(Op):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         xp = ctx.xp
-        n = _count(x, axes)
-        den = builtins.max(n - correction, 0)
-        if x.size == 0:
-            mean = xp.sum(x, axis=axes, keepdims=True)
-        else:
-            mean = xp.mean(x, axis=axes, keepdims=True)
-        d = x - mean
+        d, den = _deviations(x, axes, correction, xp)
         with _quiet(xp):
             out = xp.sqrt(xp.sum(d * d, axis=axes, keepdims=keepdim) / x.dtype.type(den))
         out = out.astype(x.dtype, copy=False)
@@ -304,6 +299,17 @@ class Std(Op):
             s = xp.where(out == 0, 0, g / (out * d.dtype.type(ctx.den or float("nan"))))
         s = _expand_back(s, d.shape, ctx.axes, ctx.keepdim, xp)
         return (s * d).astype(d.dtype, copy=False), None, None, None
+
+
+def _deviations(x, axes, correction, xp):
+    """var/std's common part: x minus its mean over axes, and the divisor n - correction
+    (at least 0)."""
+    den = builtins.max(_count(x, axes) - correction, 0)
+    if x.size == 0:
+        mean = xp.sum(x, axis=axes, keepdims=True)
+    else:
+        mean = xp.mean(x, axis=axes, keepdims=True)
+    return x - mean, den
 
 
 def _count(x, axes):
@@ -345,14 +351,8 @@ class Norm(Op):
         else:
             out = xp.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
         out = out.astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, out)
         ctx.p = p
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        if not keepdim:
-            out = out.reshape(() if axes is None else
-                              tuple(n for i, n in enumerate(x.shape) if i not in axes))
-        return out
+        return _save_reduced(ctx, x, out, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -395,12 +395,7 @@ class LogSumExp(Op):
         m = xp.where(xp.isfinite(m), m, 0)
         with _quiet(xp):
             s = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, s)
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        if not keepdim:
-            s = s.reshape(tuple(n for i, n in enumerate(s.shape) if i not in axes))
-        return s
+        return _save_reduced(ctx, x, s, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):

@@ -251,6 +251,16 @@ def _lstm_backward(xp, ctx, gy, gh, gc, reverse, has_bias, need):
             dwhr, None, None, None)
 
 
+def _into_step(gy_t, dh, mask, t):
+    """GRU / Elman backward at step t: the gradient of the step's new hidden state and, in a
+    packed batch (``mask``), the part of ``dh`` that passes the step for rows already ended
+    (None without a mask)."""
+    if mask is None:
+        return gy_t + dh, None
+    m = mask[t]
+    return (gy_t + dh) * m, dh * (1 - m)
+
+
 def _gru_backward(xp, ctx, gy, gh, reverse, has_bias, need):
     x, rz, ns, ghn, hs, w_ih, w_hh, mask = ctx.saved
     T, B, H = ns.shape
@@ -263,12 +273,7 @@ def _gru_backward(xp, ctx, gy, gh, reverse, has_bias, need):
         z = rz[t, :, H:]
         n = ns[t]
         h = hs[t]
-        if mask is not None:
-            m = mask[t]
-            dh_new = (gy[t] + dh) * m
-            dh_keep = dh * (1 - m)
-        else:
-            dh_new = gy[t] + dh
+        dh_new, dh_keep = _into_step(gy[t], dh, mask, t)
         dan = dh_new * (1 - z)
         dan *= 1 - n * n
         daz = dh_new * (h - n)
@@ -284,7 +289,7 @@ def _gru_backward(xp, ctx, gy, gh, reverse, has_bias, need):
         xp.multiply(dan, r, out=dh_t[:, 2 * H:])
         dh = dh_t @ w_hh
         dh += dh_new * z
-        if mask is not None:
+        if dh_keep is not None:
             dh += dh_keep
     dx, dwih, dwhh, dbih, dbhh = _weight_grads(xp, need, x, dGx, hs, w_ih, has_bias, dGh)
     return (dx, dh if need[1] else None, None, dwih, dwhh, dbih, dbhh, None, None, None,
@@ -300,19 +305,14 @@ def _elman_backward(xp, ctx, gy, gh, mode, reverse, has_bias, need):
     relu = mode == "RNN_RELU"
     for t in steps:
         yt = y[t]
-        if mask is not None:
-            m = mask[t]
-            dh_new = (gy[t] + dh) * m
-            dh_keep = dh * (1 - m)
-        else:
-            dh_new = gy[t] + dh
+        dh_new, dh_keep = _into_step(gy[t], dh, mask, t)
         d = dG[t]
         if relu:
             xp.multiply(dh_new, yt > 0, out=d)
         else:
             xp.multiply(dh_new, 1 - yt * yt, out=d)
         dh = d @ w_hh
-        if mask is not None:
+        if dh_keep is not None:
             dh += dh_keep
     dx, dwih, dwhh, dbih, dbhh = _weight_grads(xp, need, x, dG, hs, w_ih, has_bias)
     return (dx, dh if need[1] else None, None, dwih, dwhh, dbih, dbhh, None, None, None,

@@ -414,14 +414,20 @@ class PixelUnshuffle(PixelShuffle):
     node_name = "PixelUnshuffleBackward0"
 
 
+def _pixel_factor(fn, input, factor, factor_name):
+    """pixel_shuffle / pixel_unshuffle's common checks (torch's messages); the factor as int."""
+    r = int(factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"{fn} expects input to have at least 3 dimensions, but got input "
+                           f"with {input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"{fn} expects a positive {factor_name}, but got {r}")
+    return r
+
+
 def pixel_shuffle(input, upscale_factor):
     """``(*, C*r^2, H, W) -> (*, C, H*r, W*r)``."""
-    r = int(upscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
-                           f"input with {input.ndim} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    r = _pixel_factor("pixel_shuffle", input, upscale_factor, "upscale_factor")
     c = input.shape[-3]
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
@@ -432,12 +438,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """``(*, C, H*r, W*r) -> (*, C*r^2, H, W)``."""
-    r = int(downscale_factor)
-    if input.ndim < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {input.ndim} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    r = _pixel_factor("pixel_unshuffle", input, downscale_factor, "downscale_factor")
     h, w = input.shape[-2:]
     if h % r:
         raise RuntimeError(f"pixel_unshuffle expects height to be divisible by "

@@ -57,6 +57,26 @@ def minimum(input, other):
     return Minimum.apply(a, b)
 
 
+def _clamp_arrays(xp, x, lo, hi):
+    """x clamped to [lo, hi] (either bound None: unbounded); x itself where both are None.
+    With lo > hi, hi wins (torch's order: max first, then min)."""
+    out = x
+    if lo is not None:
+        out = xp.maximum(out, lo)
+    if hi is not None:
+        out = xp.minimum(out, hi)
+    return out
+
+
+def _within(x, lo, hi):
+    """Where x lies inside [lo, hi] (at least one bound not None): clamp's gradient mask."""
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
 class Clamp(Op):
     """clamp(x, min, max) with Python scalar (or None) bounds."""
 
@@ -65,11 +85,7 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = ctx.xp
-        out = x
-        if lo is not None:
-            out = xp.maximum(out, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
+        out = _clamp_arrays(xp, x, lo, hi)
         if out is x:
             out = x.copy()
         ctx.save_for_backward(x)
@@ -80,14 +96,7 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved
-        lo, hi = ctx.lo, ctx.hi
-        if lo is None:
-            mask = x <= hi
-        elif hi is None:
-            mask = x >= lo
-        else:
-            mask = (x >= lo) & (x <= hi)
-        return g * mask, None, None
+        return g * _within(x, ctx.lo, ctx.hi), None, None
 
 
 class ClampTensor(Op):
@@ -98,11 +107,7 @@ class ClampTensor(Op):
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = ctx.xp
-        out = x
-        if lo is not None:
-            out = xp.maximum(out, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
+        out = _clamp_arrays(xp, x, lo, hi)
         ctx.save_for_backward(x, lo, hi)
         ctx.shape = out.shape
         return xp.broadcast_to(out, out.shape).copy() if out is x else out
@@ -113,12 +118,7 @@ class ClampTensor(Op):
         x, lo, hi = ctx.saved
         n = ctx.needs_input_grad
         xp = ctx.xp
-        if lo is None:
-            mask = x <= hi
-        elif hi is None:
-            mask = x >= lo
-        else:
-            mask = (x >= lo) & (x <= hi)
+        mask = _within(x, lo, hi)
         gx = sum_to_shape(xp.where(mask, g, 0), x.shape) if n[0] else None
         glo = ghi = None
         if n[1]:

@@ -476,6 +476,19 @@ def _with_out(fn, name):
     return f
 
 
+def _promote_all(tensors):
+    """cat / stack's inputs converted to their common dtype (torch's promotion, pairwise from
+    the first); the list itself where the dtypes already agree."""
+    if len({t._data.dtype for t in tensors}) == 1:
+        return tensors
+    from .promotion import _prep
+
+    base = tensors[0]
+    for t in tensors[1:]:
+        base, _ = _prep(base, t)
+    return [t.to(base.dtype) for t in tensors]
+
+
 def _cat(tensors, dim=0):
     tensors = [t for t in tensors]
     if not tensors:
@@ -490,14 +503,7 @@ def _cat(tensors, dim=0):
         return tensors[0].clone()
     tensors = nonempty
     _check_same(tensors, "cat")
-    from .promotion import _prep
-
-    dts = {t._data.dtype for t in tensors}
-    if len(dts) > 1:
-        base = tensors[0]
-        for t in tensors[1:]:
-            base, _ = _prep(base, t)
-        tensors = [t.to(base.dtype) for t in tensors]
+    tensors = _promote_all(tensors)
     nd = tensors[0]._data.ndim
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -531,14 +537,7 @@ def _stack(tensors, dim=0):
         if t._data.shape != ref:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ref)} at entry 0 and {list(t._data.shape)} at entry {i}")
-    dts = {t._data.dtype for t in tensors}
-    if len(dts) > 1:
-        from .promotion import _prep
-
-        base = tensors[0]
-        for t in tensors[1:]:
-            base, _ = _prep(base, t)
-        tensors = [t.to(base.dtype) for t in tensors]
+    tensors = _promote_all(tensors)
     d = _wrap_dim(dim, len(ref) + 1)
     return Stack.apply(d, *tensors)
 

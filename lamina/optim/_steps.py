@@ -5,10 +5,10 @@ from __future__ import annotations
 from .._device import backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
-from .optimizer import _step_tensor, _zeros_like
+from .optimizer import Optimizer, _step_tensor, _zeros_like
 
-__all__ = ["closure_loss", "decayed_grad", "ema_square_", "group_lr", "l2_grad", "lerp_",
-           "param_steps", "zero_state"]
+__all__ = ["GroupStepOptimizer", "closure_loss", "decayed_grad", "ema_square_", "group_lr",
+           "l2_grad", "lerp_", "param_steps", "zero_state"]
 
 
 def closure_loss(closure):
@@ -23,6 +23,22 @@ def group_lr(group) -> float:
     """The group's learning rate as a Python float (a 1-element tensor lr is allowed)."""
     lr = group["lr"]
     return lr.item() if isinstance(lr, Tensor) else lr
+
+
+class GroupStepOptimizer(Optimizer):
+    """An optimizer whose step updates each param group in turn: a subclass defines
+    ``_step_group(group, lr)`` (``lr`` from :func:`group_lr`), which walks the group's
+    parameters through :func:`param_steps`."""
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss (or None)."""
+        loss = closure_loss(closure)
+        for group in self.param_groups:
+            self._step_group(group, group_lr(group))
+        return loss
+
+    def _step_group(self, group, lr) -> None:
+        raise NotImplementedError
 
 
 def _flat(t: Tensor):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, ema_square_, group_lr, l2_grad, param_steps, zero_state
-from .optimizer import Optimizer, _check_args
+from ._steps import GroupStepOptimizer, ema_square_, l2_grad, param_steps, zero_state
+from .optimizer import _check_args
 
 __all__ = ["Adadelta"]
 
 
-class Adadelta(Optimizer):
+class Adadelta(GroupStepOptimizer):
     """Adadelta, PyTorch's formulation::
 
         v = rho * v + (1 - rho) * g * g
@@ -38,29 +38,24 @@ class Adadelta(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            rho = group["rho"]
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            maximize = group["maximize"]
-            for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
-                gd = l2_grad(d, gd, wd, maximize)
-                v = arr(st["square_avg"])
-                u = arr(st["acc_delta"])
-                t = ema_square_(xp, v, gd, rho)
-                std = v + eps
-                xp.sqrt(std, out=std)
-                delta = u + eps
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= gd
-                ema_square_(xp, u, delta, rho, t)
-                delta *= lr
-                d -= delta
-        return loss
+    def _step_group(self, group, lr) -> None:
+        rho = group["rho"]
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        maximize = group["maximize"]
+        for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
+            gd = l2_grad(d, gd, wd, maximize)
+            v = arr(st["square_avg"])
+            u = arr(st["acc_delta"])
+            t = ema_square_(xp, v, gd, rho)
+            std = v + eps
+            xp.sqrt(std, out=std)
+            delta = u + eps
+            xp.sqrt(delta, out=delta)
+            delta /= std
+            delta *= gd
+            ema_square_(xp, u, delta, rho, t)
+            delta *= lr
+            d -= delta
 
     _init_state = staticmethod(zero_state("square_avg", "acc_delta"))

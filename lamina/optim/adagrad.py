@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, param_steps
-from .optimizer import Optimizer, _check_args, _full_like, _is_uninitialized, _step_tensor
+from ._steps import GroupStepOptimizer, l2_grad, param_steps
+from .optimizer import _check_args, _full_like, _is_uninitialized, _step_tensor
 
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(GroupStepOptimizer):
     """Adagrad, PyTorch's formulation::
 
         clr = lr / (1 + (t - 1) * lr_decay)
@@ -31,6 +31,8 @@ class Adagrad(Optimizer):
     """
 
     _param_state_keys = ("sum",)
+    _group_setdefaults = {"foreach": None, "maximize": False, "differentiable": False,
+                          "fused": None}
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
@@ -56,32 +58,19 @@ class Adagrad(Optimizer):
         st["step"] = _step_tensor()
         st["sum"] = _full_like(p, self.defaults["initial_accumulator_value"])
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            lr_decay = group["lr_decay"]
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            maximize = group["maximize"]
-            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
-                gd = l2_grad(d, gd, wd, maximize)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = arr(st["sum"])
-                t = gd * gd
-                s += t
-                xp.sqrt(s, out=t)
-                t += eps
-                xp.divide(gd, t, out=t)
-                t *= clr
-                d -= t
-        return loss
+    def _step_group(self, group, lr) -> None:
+        lr_decay = group["lr_decay"]
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        maximize = group["maximize"]
+        for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+            gd = l2_grad(d, gd, wd, maximize)
+            clr = lr / (1 + (step - 1) * lr_decay)
+            s = arr(st["sum"])
+            t = gd * gd
+            s += t
+            xp.sqrt(s, out=t)
+            t += eps
+            xp.divide(gd, t, out=t)
+            t *= clr
+            d -= t

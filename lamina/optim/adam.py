@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ._steps import (closure_loss, decayed_grad, ema_square_, group_lr, lerp_, param_steps,
-                     zero_state)
-from .optimizer import Optimizer, _check_args, _check_differentiable, _to_scalar, _zeros_like
+from ._steps import GroupStepOptimizer, decayed_grad, ema_square_, lerp_, param_steps, zero_state
+from .optimizer import _check_args, _check_differentiable, _to_scalar, _zeros_like
 
 __all__ = ["Adam"]
 
 
-class Adam(Optimizer):
+class Adam(GroupStepOptimizer):
     """Adam (Kingma & Ba), PyTorch's formulation and defaults.
 
     Per step ``t`` with ``g = grad (+ weight_decay * p unless decoupled)``::
@@ -37,6 +36,9 @@ class Adam(Optimizer):
     """
 
     _param_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _group_setdefaults = {"amsgrad": False, "maximize": False, "foreach": None,
+                          "capturable": False, "differentiable": False,
+                          "decoupled_weight_decay": False, "fused": None}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
@@ -58,55 +60,39 @@ class Adam(Optimizer):
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-
     _init_state = staticmethod(zero_state("exp_avg", "exp_avg_sq"))
     _init_state_ams = staticmethod(zero_state("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            beta1, beta2 = group["betas"]
-            beta1 = _to_scalar(beta1)
-            beta2 = _to_scalar(beta2)
-            omb1 = 1 - beta1
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            init = self._init_state_ams if amsgrad else self._init_state
-            for xp, d, gd, st, arr, step in param_steps(self, group, init):
-                if amsgrad and "max_exp_avg_sq" not in st:
-                    st["max_exp_avg_sq"] = _zeros_like(st["exp_avg_sq"])
-                gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
-                m = arr(st["exp_avg"])
-                v = arr(st["exp_avg_sq"])
-                t = lerp_(xp, m, gd, omb1)
-                ema_square_(xp, v, gd, beta2, t)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                step_size = lr / bias_correction1
-                if amsgrad:
-                    mx = arr(st["max_exp_avg_sq"])
-                    xp.maximum(mx, v, out=mx)
-                    xp.sqrt(mx, out=t)
-                else:
-                    xp.sqrt(v, out=t)
-                t /= bias_correction2_sqrt
-                t += eps
-                xp.divide(m, t, out=t)
-                t *= step_size
-                d -= t
-        return loss
+    def _step_group(self, group, lr) -> None:
+        beta1, beta2 = group["betas"]
+        beta1 = _to_scalar(beta1)
+        beta2 = _to_scalar(beta2)
+        omb1 = 1 - beta1
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        amsgrad = group["amsgrad"]
+        maximize = group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        init = self._init_state_ams if amsgrad else self._init_state
+        for xp, d, gd, st, arr, step in param_steps(self, group, init):
+            if amsgrad and "max_exp_avg_sq" not in st:
+                st["max_exp_avg_sq"] = _zeros_like(st["exp_avg_sq"])
+            gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
+            m = arr(st["exp_avg"])
+            v = arr(st["exp_avg_sq"])
+            t = lerp_(xp, m, gd, omb1)
+            ema_square_(xp, v, gd, beta2, t)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            step_size = lr / bias_correction1
+            if amsgrad:
+                mx = arr(st["max_exp_avg_sq"])
+                xp.maximum(mx, v, out=mx)
+                xp.sqrt(mx, out=t)
+            else:
+                xp.sqrt(v, out=t)
+            t /= bias_correction2_sqrt
+            t += eps
+            xp.divide(m, t, out=t)
+            t *= step_size
+            d -= t

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, group_lr, l2_grad, lerp_, param_steps, zero_state
-from .optimizer import Optimizer, _check_args
+from ._steps import GroupStepOptimizer, l2_grad, lerp_, param_steps, zero_state
+from .optimizer import _check_args
 
 __all__ = ["Adamax"]
 
 
-class Adamax(Optimizer):
+class Adamax(GroupStepOptimizer):
     """Adamax, PyTorch's formulation::
 
         m = lerp(m, g, 1 - beta1)
@@ -38,28 +38,23 @@ class Adamax(Optimizer):
                     "capturable": capturable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            maximize = group["maximize"]
-            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
-                gd = l2_grad(d, gd, wd, maximize)
-                m = arr(st["exp_avg"])
-                u = arr(st["exp_inf"])
-                t = lerp_(xp, m, gd, 1 - beta1)
-                u *= beta2
-                xp.abs(gd, out=t)
-                t += eps
-                xp.maximum(u, t, out=u)
-                clr = lr / (1 - beta1 ** step)
-                xp.divide(m, u, out=t)
-                t *= clr
-                d -= t
-        return loss
+    def _step_group(self, group, lr) -> None:
+        beta1, beta2 = group["betas"]
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        maximize = group["maximize"]
+        for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+            gd = l2_grad(d, gd, wd, maximize)
+            m = arr(st["exp_avg"])
+            u = arr(st["exp_inf"])
+            t = lerp_(xp, m, gd, 1 - beta1)
+            u *= beta2
+            xp.abs(gd, out=t)
+            t += eps
+            xp.maximum(u, t, out=u)
+            clr = lr / (1 - beta1 ** step)
+            xp.divide(m, u, out=t)
+            t *= clr
+            d -= t
 
     _init_state = staticmethod(zero_state("exp_avg", "exp_inf"))

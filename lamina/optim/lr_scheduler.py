@@ -65,6 +65,16 @@ def _param_groups_val_list(optimizer: Optimizer, key: str) -> list:
             for g in optimizer.param_groups]
 
 
+def _scaled_lrs(optimizer: Optimizer, factor) -> list:
+    """Every group's current lr times ``factor`` (the chainable multiplicative schedules)."""
+    return [group["lr"] * factor for group in optimizer.param_groups]
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
 def _update_param_group_val(param_group: dict, key: str, val) -> None:
     """Set ``param_group[key]``; a Tensor entry is filled in place instead of replaced."""
     if isinstance(param_group[key], Tensor):
@@ -92,8 +102,7 @@ class LRScheduler:
     _is_initial: bool = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -161,17 +170,19 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._set_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _set_lrs(self, get_lr) -> None:
+        """Set every group's lr to what ``get_lr()`` gives (called as from within step, so
+        without get_lr's warning) and record them as the last lrs."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                if hasattr(self, "_get_closed_form_lr"):
-                    values = self._get_closed_form_lr()
-                else:
-                    values = self.get_lr()
+            values = get_lr()
         finally:
             self._get_lr_called_within_step = False
         for param_group, lr in zip(self.optimizer.param_groups, values):
@@ -264,7 +275,7 @@ class StepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -284,8 +295,7 @@ class MultiStepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch]
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self) -> list:
         milestones = sorted(self.milestones.elements())
@@ -307,10 +317,10 @@ class ConstantLR(LRScheduler):
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.factor)
         if self.last_epoch != self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 / self.factor)
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters)
@@ -336,13 +346,12 @@ class LinearLR(LRScheduler):
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
         delta = self.end_factor - self.start_factor
-        return [group["lr"] * (1.0 + delta / (self.total_iters * self.start_factor
-                                              + (self.last_epoch - 1) * delta))
-                for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 + delta / (self.total_iters * self.start_factor
+                                                          + (self.last_epoch - 1) * delta))
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -362,7 +371,7 @@ class ExponentialLR(LRScheduler):
         # resuming from a checkpoint must not advance the lr at construction
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -383,11 +392,18 @@ class PolynomialLR(LRScheduler):
             return _param_groups_val_list(self.optimizer, "lr")
         decay = ((1.0 - self.last_epoch / self.total_iters)
                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [group["lr"] * decay for group in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, decay)
 
     def _get_closed_form_lr(self) -> list:
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
                 ** self.power for base_lr in self.base_lrs]
+
+
+def _cosine_lrs(sched: LRScheduler, t, period) -> list:
+    """The cosine annealing closed form: from each base lr down to ``sched.eta_min`` as ``t``
+    goes from 0 to ``period``."""
+    return [sched.eta_min + (base_lr - sched.eta_min) * (1 + math.cos(math.pi * t / period)) / 2
+            for base_lr in sched.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -409,9 +425,7 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
         if self._step_count == 1 and self.last_epoch > 0:
-            return [self.eta_min + (base_lr - self.eta_min)
-                    * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
-                    for base_lr in self.base_lrs]
+            return _cosine_lrs(self, self.last_epoch, self.T_max)
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             return [group["lr"] + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max))
                     / 2 for base_lr, group in zip(self.base_lrs, groups)]
@@ -420,9 +434,7 @@ class CosineAnnealingLR(LRScheduler):
                 * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
 
     def _get_closed_form_lr(self) -> list:
-        return [self.eta_min + (base_lr - self.eta_min)
-                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-                for base_lr in self.base_lrs]
+        return _cosine_lrs(self, self.last_epoch, self.T_max)
 
 
 def _check_children(owner: str, schedulers, optimizer) -> None:
@@ -544,8 +556,7 @@ class ReduceLROnPlateau(LRScheduler):
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
@@ -672,8 +683,7 @@ class CyclicLR(LRScheduler):
                  scale_fn: Callable | None = None, scale_mode: str = "cycle",
                  cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9,
                  last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
@@ -790,9 +800,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
-        return [self.eta_min + (base_lr - self.eta_min)
-                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-                for base_lr in self.base_lrs]
+        return _cosine_lrs(self, self.T_cur, self.T_i)
 
     def step(self, epoch=None) -> None:
         """Advance by one epoch, or jump to (possibly fractional) ``epoch``."""
@@ -818,14 +826,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for param_group, lr in zip(self.optimizer.param_groups, values):
-            _update_param_group_val(param_group, "lr", lr)
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+        self._set_lrs(self.get_lr)
 
 
 class OneCycleLR(LRScheduler):
@@ -842,8 +843,7 @@ class OneCycleLR(LRScheduler):
                  cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
                  three_phase: bool = False, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
             if total_steps <= 0 or not isinstance(total_steps, int):

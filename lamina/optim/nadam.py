@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, decayed_grad, ema_square_, group_lr, lerp_, param_steps
-from .optimizer import Optimizer, _check_args, _step_tensor, _zeros_like
+from ._steps import GroupStepOptimizer, decayed_grad, ema_square_, lerp_, param_steps
+from .optimizer import _check_args, _step_tensor, _zeros_like
 
 __all__ = ["NAdam"]
 
 
-class NAdam(Optimizer):
+class NAdam(GroupStepOptimizer):
     """NAdam, PyTorch's formulation::
 
         mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)); P = prod(mu_1..mu_t)
@@ -43,39 +43,34 @@ class NAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            momentum_decay = group["momentum_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
-            for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
-                gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
-                bias_correction2 = 1 - beta2 ** step
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                mp = st["mu_product"]._data
-                mp *= mu  # kept in float32 like torch's scalar tensor
-                mu_product = float(mp)
-                m = arr(st["exp_avg"])
-                v = arr(st["exp_avg_sq"])
-                t = lerp_(xp, m, gd, 1 - beta1)
-                ema_square_(xp, v, gd, beta2, t)
-                xp.divide(v, bias_correction2, out=t)
-                xp.sqrt(t, out=t)
-                t += eps
-                u = gd * (lr * (1.0 - mu) / (1.0 - mu_product))
-                u /= t
-                d -= u
-                xp.multiply(m, lr * mu_next / (1.0 - mu_product * mu_next), out=u)
-                u /= t
-                d -= u
-        return loss
+    def _step_group(self, group, lr) -> None:
+        beta1, beta2 = group["betas"]
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        momentum_decay = group["momentum_decay"]
+        decoupled = group["decoupled_weight_decay"]
+        maximize = group["maximize"]
+        for xp, d, gd, st, arr, step in param_steps(self, group, self._init_state):
+            gd = decayed_grad(d, gd, lr, wd, decoupled, maximize)
+            bias_correction2 = 1 - beta2 ** step
+            mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+            mp = st["mu_product"]._data
+            mp *= mu  # kept in float32 like torch's scalar tensor
+            mu_product = float(mp)
+            m = arr(st["exp_avg"])
+            v = arr(st["exp_avg_sq"])
+            t = lerp_(xp, m, gd, 1 - beta1)
+            ema_square_(xp, v, gd, beta2, t)
+            xp.divide(v, bias_correction2, out=t)
+            xp.sqrt(t, out=t)
+            t += eps
+            u = gd * (lr * (1.0 - mu) / (1.0 - mu_product))
+            u /= t
+            d -= u
+            xp.multiply(m, lr * mu_next / (1.0 - mu_product * mu_next), out=u)
+            u /= t
+            d -= u
 
     @staticmethod
     def _init_state(st: dict, p) -> None:

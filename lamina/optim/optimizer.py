@@ -174,6 +174,9 @@ class Optimizer:
     # whether per-parameter state tensors have their parameter's shape (checked on load);
     # False for optimizers with flat global state (LBFGS)
     _state_shaped_like_params: bool = True
+    # group options that a state saved by an older version may lack, with the defaults
+    # __setstate__ (and so load_state_dict) fills in, in torch's order
+    _group_setdefaults: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -215,6 +218,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, default in self._group_setdefaults.items():
+                group.setdefault(name, default)
 
     def __repr__(self) -> str:
         s = self.__class__.__name__ + " ("

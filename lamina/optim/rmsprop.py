@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._steps import closure_loss, ema_square_, group_lr, l2_grad, lerp_, param_steps, zero_state
-from .optimizer import Optimizer, _check_args, _zeros_like
+from ._steps import GroupStepOptimizer, ema_square_, l2_grad, lerp_, param_steps, zero_state
+from .optimizer import _check_args, _zeros_like
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(GroupStepOptimizer):
     """RMSprop, PyTorch's formulation::
 
         v = alpha * v + (1 - alpha) * g * g
@@ -31,6 +31,8 @@ class RMSprop(Optimizer):
     """
 
     _param_state_keys = ("square_avg", "momentum_buffer", "grad_avg")
+    _group_setdefaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                          "differentiable": False, "capturable": False}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
@@ -43,54 +45,39 @@ class RMSprop(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss (or None)."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr = group_lr(group)
-            alpha = group["alpha"]
-            oma = 1 - alpha
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
-                if momentum > 0 and "momentum_buffer" not in st:
-                    st["momentum_buffer"] = _zeros_like(st["square_avg"])
-                if centered and "grad_avg" not in st:
-                    st["grad_avg"] = _zeros_like(st["square_avg"])
-                gd = l2_grad(d, gd, wd, maximize)
-                v = arr(st["square_avg"])
-                t = ema_square_(xp, v, gd, alpha)
-                if centered:
-                    ga = arr(st["grad_avg"])
-                    lerp_(xp, ga, gd, oma, t)
-                    xp.multiply(ga, ga, out=t)
-                    xp.subtract(v, t, out=t)
-                    xp.sqrt(t, out=t)
-                else:
-                    xp.sqrt(v, out=t)
-                t += eps
-                xp.divide(gd, t, out=t)
-                if momentum > 0:
-                    b = arr(st["momentum_buffer"])
-                    b *= momentum
-                    b += t
-                    d -= b * lr
-                else:
-                    t *= lr
-                    d -= t
-        return loss
+    def _step_group(self, group, lr) -> None:
+        alpha = group["alpha"]
+        oma = 1 - alpha
+        eps = group["eps"]
+        wd = group["weight_decay"]
+        momentum = group["momentum"]
+        centered = group["centered"]
+        maximize = group["maximize"]
+        for xp, d, gd, st, arr, _ in param_steps(self, group, self._init_state):
+            if momentum > 0 and "momentum_buffer" not in st:
+                st["momentum_buffer"] = _zeros_like(st["square_avg"])
+            if centered and "grad_avg" not in st:
+                st["grad_avg"] = _zeros_like(st["square_avg"])
+            gd = l2_grad(d, gd, wd, maximize)
+            v = arr(st["square_avg"])
+            t = ema_square_(xp, v, gd, alpha)
+            if centered:
+                ga = arr(st["grad_avg"])
+                lerp_(xp, ga, gd, oma, t)
+                xp.multiply(ga, ga, out=t)
+                xp.subtract(v, t, out=t)
+                xp.sqrt(t, out=t)
+            else:
+                xp.sqrt(v, out=t)
+            t += eps
+            xp.divide(gd, t, out=t)
+            if momentum > 0:
+                b = arr(st["momentum_buffer"])
+                b *= momentum
+                b += t
+                d -= b * lr
+            else:
+                t *= lr
+                d -= t
 
     _init_state = staticmethod(zero_state("square_avg"))

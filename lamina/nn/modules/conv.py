@@ -8,15 +8,13 @@ is lamina/ops/conv.py (im2col + one GEMM).
 
 from __future__ import annotations
 
-from ..._creation import empty
 from ..._tensor import Tensor
 from ...ops import conv as _conv_ops
 from ...ops.sampling import pad as _pad
 from .._errors import shape_error
 from ..module import Module
-from ..parameter import Parameter
 from .utils import (_pair, _reverse_repeat_tuple, _single, _triple, input_shape,
-                    reset_fan_in_uniform_)
+                    make_weight_bias, reset_fan_in_uniform_)
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
@@ -78,11 +76,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        make_weight_bias(self, shape, bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..._creation import empty
 from ..._tensor import Tensor
 from ...ops.linalg import input_type_error as _input_type_error
 from ...ops.linalg import linear_checked as _linear_checked
 from .. import functional as F
 from .._errors import ModuleInputError, shape_error
 from ..module import Module
-from ..parameter import Parameter
-from .utils import reset_fan_in_uniform_, uniform_within_
+from .utils import make_weight_bias, reset_fan_in_uniform_, uniform_within_
 
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
@@ -69,11 +67,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        make_weight_bias(self, (out_features, in_features), bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -129,12 +123,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device,
-                                      dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        make_weight_bias(self, (out_features, in1_features, in2_features), bias, out_features,
+                         device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

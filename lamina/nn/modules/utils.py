@@ -92,18 +92,25 @@ def check_spatial_input(module, input, nd: int, channels="C", error=shape_error)
     return shape
 
 
-def make_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
-    """Register ``weight`` and ``bias`` Parameters of ``shape`` (uninitialized; the layer's
-    ``reset_parameters`` fills them), or None where ``affine`` / ``bias`` is off."""
+def make_weight_bias(module, weight_shape, bias: bool, bias_shape, device, dtype) -> None:
+    """Register the Parameters ``weight`` of ``weight_shape`` and ``bias`` of ``bias_shape``
+    (None where ``bias`` is off), in that order, uninitialized: the layer's
+    ``reset_parameters`` fills them."""
     from ..._creation import empty
     from ..parameter import Parameter
 
+    module.weight = Parameter(empty(weight_shape, device=device, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(bias_shape, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def make_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
+    """Register ``weight`` and ``bias`` Parameters of ``shape`` (uninitialized; the layer's
+    ``reset_parameters`` fills them), or None where ``affine`` / ``bias`` is off."""
     if affine:
-        module.weight = Parameter(empty(shape, device=device, dtype=dtype))
-        if bias:
-            module.bias = Parameter(empty(shape, device=device, dtype=dtype))
-        else:
-            module.register_parameter("bias", None)
+        make_weight_bias(module, shape, bias, shape, device, dtype)
     else:
         module.register_parameter("weight", None)
         module.register_parameter("bias", None)
