@@ -13,6 +13,7 @@ import math
 import warnings
 
 from .. import _dtype as D
+from .._backends import _workspace as _ws
 from .._tensor import Tensor, _wrap_dim
 from ._op import Op, sum_to_shape
 from ._registry import register
@@ -172,8 +173,8 @@ def _log_softmax_rows(xp, x):
         lse = xp.log(xt.sum(axis=0))
         lse += mx
         return x - lse[:, None]
-    z = x - x.max(axis=1, keepdims=True)
-    z -= xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+    z = _ws.arith(xp, xp.subtract, x, x.max(axis=1, keepdims=True))
+    z -= xp.log(xp.exp(z, out=_ws.empty(xp, z.shape, z.dtype)).sum(axis=1, keepdims=True))
     return z
 
 
@@ -253,15 +254,15 @@ class CrossEntropy(Op):
         else:
             cf = g.reshape(-1)
         rows = xp.arange(m)
-        p = xp.exp(z)
+        p = xp.exp(z, out=_ws.empty(xp, z.shape, z.dtype))
         a = cf if wt is None else cf * wt
         if ls:
             a = a * (1.0 - ls)
         if red == _NONE or wt is not None or ls:
             a = xp.broadcast_to(a, (m,))
-            gx = p * a[:, None]
+            gx = _ws.arith(xp, xp.multiply, p, a[:, None])
         else:
-            gx = p * a
+            gx = _ws.arith(xp, xp.multiply, p, a)
         if not ls:
             gx[rows, tt] -= a
         else:

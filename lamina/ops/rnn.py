@@ -18,7 +18,15 @@ final state is the one of its own last step, in both directions. ``PackedToPadde
 
 from __future__ import annotations
 
+from .._backends import _workspace as _ws
 from ._op import Op
+
+
+def _mm(xp, a, b):
+    """``a @ b`` for 2-D arrays; a large result goes to a recycled array (``_ws.result``)."""
+    if a.dtype is b.dtype and a.shape[0] * b.shape[1] * a.itemsize >= _ws.RESULT_MIN_BYTES:
+        return xp.matmul(a, b, out=_ws.result(xp, (a.shape[0], b.shape[1]), a.dtype))
+    return a @ b
 
 __all__ = ["RNNLayer", "PackedToPadded", "PaddedToPacked", "rnn_layer"]
 
@@ -51,7 +59,7 @@ class RNNLayer(Op):
         P = w_hh.shape[1]
         dt = x.dtype
         # the input projection of every timestep at once
-        gx = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, G)
+        gx = _mm(xp, x.reshape(T * B, -1), w_ih.T).reshape(T, B, G)
         if mode == "GRU":
             if b_ih is not None:
                 gx += b_ih
@@ -60,17 +68,17 @@ class RNNLayer(Op):
             gx += b_hh
         whhT = xp.ascontiguousarray(w_hh.T)  # one copy; BLAS runs faster on it per step
         steps = range(T - 1, -1, -1) if reverse else range(T)
-        y = xp.empty((T, B, P), dt)
-        hs = xp.empty((T, B, P), dt)  # state entering each step (for dW_hh)
+        y = _ws.result(xp, (T, B, P), dt)
+        hs = _ws.result(xp, (T, B, P), dt)  # state entering each step (for dW_hh)
         h = h0
         save = ctx.needs_input_grad is not None
         c = None
         if mode == "LSTM":
             H = G // 4
             acts = gx  # overwritten in place by the gate activations
-            cs = xp.empty((T, B, H), dt)  # cell entering each step
-            tcs = xp.empty((T, B, H), dt)  # tanh of the new cell
-            hhs = xp.empty((T, B, H), dt) if w_hr is not None else None
+            cs = _ws.result(xp, (T, B, H), dt)  # cell entering each step
+            tcs = _ws.result(xp, (T, B, H), dt)  # tanh of the new cell
+            hhs = _ws.result(xp, (T, B, H), dt) if w_hr is not None else None
             c = c0
             for t in steps:
                 hs[t] = h
@@ -108,9 +116,9 @@ class RNNLayer(Op):
             return y, h, c
         if mode == "GRU":
             H = G // 3
-            rz = xp.empty((T, B, 2 * H), dt)
-            ns = xp.empty((T, B, H), dt)
-            ghn = xp.empty((T, B, H), dt)
+            rz = _ws.result(xp, (T, B, 2 * H), dt)
+            ns = _ws.result(xp, (T, B, H), dt)
+            ghn = _ws.result(xp, (T, B, H), dt)
             for t in steps:
                 hs[t] = h
                 gh = h @ whhT
@@ -182,7 +190,7 @@ def _weight_grads(xp, need, x, dG, hs, w_ih, has_bias, dGh=None):
     T, B, G = dG.shape
     dG2 = dG.reshape(T * B, G)
     dGh2 = dG2 if dGh is None else dGh.reshape(T * B, G)
-    dx = (dG2 @ w_ih).reshape(x.shape) if need[0] else None
+    dx = _mm(xp, dG2, w_ih).reshape(x.shape) if need[0] else None
     dwih = dG2.T @ x.reshape(T * B, -1) if need[3] else None
     dwhh = dGh2.T @ hs.reshape(T * B, -1) if need[4] else None
     dbih = dbhh = None
@@ -200,10 +208,10 @@ def _lstm_backward(xp, ctx, gy, gh, gc, reverse, has_bias, need):
     T, B, G = acts.shape
     H = G // 4
     steps = range(T) if reverse else range(T - 1, -1, -1)
-    dG = xp.empty_like(acts)
+    dG = _ws.result(xp, acts.shape, acts.dtype)
     dh = gh.copy()
     dc = gc.copy()
-    dHproj = xp.empty(gy.shape, gy.dtype) if w_hr is not None else None
+    dHproj = _ws.result(xp, gy.shape, gy.dtype) if w_hr is not None else None
     for t in steps:
         a = acts[t]
         a_i = a[:, :H]
@@ -265,8 +273,8 @@ def _gru_backward(xp, ctx, gy, gh, reverse, has_bias, need):
     x, rz, ns, ghn, hs, w_ih, w_hh, mask = ctx.saved
     T, B, H = ns.shape
     steps = range(T) if reverse else range(T - 1, -1, -1)
-    dGx = xp.empty((T, B, 3 * H), gy.dtype)
-    dGh = xp.empty((T, B, 3 * H), gy.dtype)
+    dGx = _ws.result(xp, (T, B, 3 * H), gy.dtype)
+    dGh = _ws.result(xp, (T, B, 3 * H), gy.dtype)
     dh = gh.copy()
     for t in steps:
         r = rz[t, :, :H]
@@ -300,7 +308,7 @@ def _elman_backward(xp, ctx, gy, gh, mode, reverse, has_bias, need):
     x, y, hs, w_ih, w_hh, mask = ctx.saved
     T, B, H = y.shape
     steps = range(T) if reverse else range(T - 1, -1, -1)
-    dG = xp.empty((T, B, H), gy.dtype)
+    dG = _ws.result(xp, (T, B, H), gy.dtype)
     dh = gh.copy()
     relu = mode == "RNN_RELU"
     for t in steps:
