@@ -150,17 +150,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def _rows_fwd(xp, x2, eps):
     """Normalize each row of ``x2 (M, K)``: returns (xhat, invstd (M, 1), mean, var)."""
     mean = x2.mean(axis=-1, keepdims=True)
-    d = x2 - mean
-    var = (d * d).mean(axis=-1, keepdims=True)
+    d = _ws.arith(xp, xp.subtract, x2, mean)
+    var = _ws.arith(xp, xp.multiply, d, d, temporary=True).mean(axis=-1, keepdims=True)
     invstd = 1.0 / xp.sqrt(var + eps)
     d *= invstd
     return d, invstd, mean, var
 
 
-def _rows_bwd(gxh, xhat, invstd):
+def _rows_bwd(xp, gxh, xhat, invstd):
     """Backward of ``_rows_fwd`` given the gradient w.r.t. xhat."""
-    gx = gxh - gxh.mean(axis=-1, keepdims=True)
-    gx -= xhat * (gxh * xhat).mean(axis=-1, keepdims=True)
+    gx = _ws.arith(xp, xp.subtract, gxh, gxh.mean(axis=-1, keepdims=True))
+    s = _ws.arith(xp, xp.multiply, gxh, xhat, temporary=True).mean(axis=-1, keepdims=True)
+    gx -= _ws.arith(xp, xp.multiply, xhat, s, temporary=True)
     gx *= invstd
     return gx
 
@@ -176,13 +177,14 @@ class LayerNorm(Op):
         for v in ns:
             k *= v
         ctx.ns = ns
-        xhat, invstd, _, _ = _rows_fwd(ctx.xp, x.reshape(-1, k), eps)
+        xp = ctx.xp
+        xhat, invstd, _, _ = _rows_fwd(xp, x.reshape(-1, k), eps)
         if w is not None:
-            out = xhat * w.reshape(k)
+            out = _ws.arith(xp, xp.multiply, xhat, w.reshape(k))
             if b is not None:
                 out += b.reshape(k)
         elif b is not None:
-            out = xhat + b.reshape(k)
+            out = _ws.arith(xp, xp.add, xhat, b.reshape(k))
         else:
             out = xhat.copy() if ctx.needs_input_grad is not None else xhat
         if ctx.needs_input_grad is not None:
@@ -192,17 +194,19 @@ class LayerNorm(Op):
     @staticmethod
     def backward(ctx, g):
         xhat, invstd, w = ctx.saved
+        xp = ctx.xp
         need = ctx.needs_input_grad
         k = xhat.shape[1]
         g2 = g.reshape(-1, k)
         gx = gw = gb = None
         if need[1]:
-            gw = (g2 * xhat).sum(axis=0).reshape(ctx.ns)
+            gw = _ws.arith(xp, xp.multiply, g2, xhat, temporary=True).sum(axis=0).reshape(ctx.ns)
         if need[2]:
             gb = g2.sum(axis=0).reshape(ctx.ns)
         if need[0]:
-            gxh = g2 * w.reshape(k) if w is not None else g2
-            gx = _rows_bwd(gxh, xhat, invstd).reshape(g.shape)
+            gxh = _ws.arith(xp, xp.multiply, g2, w.reshape(k), temporary=True) \
+                if w is not None else g2
+            gx = _rows_bwd(xp, gxh, xhat, invstd).reshape(g.shape)
         return gx, gw, gb, None, None
 
 
@@ -267,7 +271,7 @@ def _channel_affine_grads(ctx, g):
         gb = _csum(g3)
     if need[0]:
         gxh = g3 * _col(w) if w is not None else g3
-        gx = _rows_bwd(gxh.reshape(xhat.shape), xhat, invstd).reshape(g.shape)
+        gx = _rows_bwd(ctx.xp, gxh.reshape(xhat.shape), xhat, invstd).reshape(g.shape)
     return gx, gw, gb
 
 
