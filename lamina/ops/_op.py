@@ -22,6 +22,10 @@ class Op:
     _node = Node
     # a second backward through a node whose saved arrays were freed raises (torch's error)
     check_freed = True
+    # None, or a function of forward's arguments (arrays in place of Tensors) that returns
+    # forward's result: apply / apply2 call it, with no ctx, when no node is recorded (no_grad,
+    # or no input requires grad). A subclass that defines its own forward does not inherit it.
+    unrecorded = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -29,6 +33,8 @@ class Op:
             cls.node_name = cls.__name__ + "Backward0"
         # one Node subclass per op, named like torch's: type(t.grad_fn).__name__ == "AddBackward0"
         cls._node = type(cls.node_name, (Node,), {"__slots__": (), "__module__": "lamina.autograd"})
+        if "forward" in cls.__dict__ and "unrecorded" not in cls.__dict__:
+            cls.unrecorded = None
 
     @classmethod
     def named(cls, node_name):
@@ -69,13 +75,13 @@ class Op:
             else:
                 push(a)
         b = dev._backend or backend(dev)
-        # the node is built without a call to Node.__init__ (a measurable share of a tiny op)
-        ctx = _new(cls._node)
-        ctx.op = cls
-        ctx.xp = b.xp
-        ctx.device = dev
-        ctx.saved = ()
         if rg and STATE.enabled:
+            # the node is built without a call to Node.__init__ (a measurable share of a tiny op)
+            ctx = _new(cls._node)
+            ctx.op = cls
+            ctx.xp = b.xp
+            ctx.device = dev
+            ctx.saved = ()
             nig = []
             nxt = []
             for a in args:
@@ -89,9 +95,18 @@ class Op:
             ctx.needs_input_grad = nig
             ctx.next = nxt
             return _recorded(ctx, cls.forward(ctx, *arrs), b, dev, args)
-        ctx.needs_input_grad = None
-        ctx.next = ()
-        out = cls.forward(ctx, *arrs)
+        f = cls.unrecorded
+        if f is not None:
+            out = f(*arrs)
+        else:
+            ctx = _new(cls._node)
+            ctx.op = cls
+            ctx.xp = b.xp
+            ctx.device = dev
+            ctx.saved = ()
+            ctx.needs_input_grad = None
+            ctx.next = ()
+            out = cls.forward(ctx, *arrs)
         if out.__class__ is b.array_type:
             return _make(out, dev)
         return _unrecorded(out, b, dev)
@@ -104,23 +119,32 @@ class Op:
         if y._device is not dev:
             _device_mismatch(cls, dev, y._device, 1)
         b = dev._backend or backend(dev)
-        ctx = _new(cls._node)
-        ctx.op = cls
-        ctx.xp = b.xp
-        ctx.device = dev
-        ctx.saved = ()
         rx = x._requires_grad
         ry = y._requires_grad
         if (rx or ry) and STATE.enabled:
+            ctx = _new(cls._node)
+            ctx.op = cls
+            ctx.xp = b.xp
+            ctx.device = dev
+            ctx.saved = ()
             ctx.needs_input_grad = [rx, ry]
             g = x.grad_fn
             ex = (x if g is None else (g, x._out)) if rx else None
             g = y.grad_fn
             ctx.next = [ex, (y if g is None else (g, y._out)) if ry else None]
             return _recorded(ctx, cls.forward(ctx, x._data, y._data), b, dev, (x, y))
-        ctx.needs_input_grad = None
-        ctx.next = ()
-        out = cls.forward(ctx, x._data, y._data)
+        f = cls.unrecorded
+        if f is not None:
+            out = f(x._data, y._data)
+        else:
+            ctx = _new(cls._node)
+            ctx.op = cls
+            ctx.xp = b.xp
+            ctx.device = dev
+            ctx.saved = ()
+            ctx.needs_input_grad = None
+            ctx.next = ()
+            out = cls.forward(ctx, x._data, y._data)
         if out.__class__ is b.array_type:
             return _make(out, dev)
         return _unrecorded(out, b, dev)

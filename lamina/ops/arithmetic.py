@@ -4,6 +4,7 @@ addcmul / addcdiv (one ``Op`` per node torch shows)."""
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import _dtype as D
 from .._device import backend
@@ -18,10 +19,13 @@ from .promotion import _PY_SCALARS, _binary_dtype, _is_bool, _prep, _shape
 class Add(Op):
     """z = x + y, broadcasting (either may be a Python scalar)."""
 
+    unrecorded = staticmethod(operator.add)  # forward's array op, for calls without a node
+
     @staticmethod
     def forward(ctx, x, y):
-        ctx.sx = _shape(x)
-        ctx.sy = _shape(y)
+        if ctx.needs_input_grad is not None:  # a recorded node: backward un-broadcasts
+            ctx.sx = _shape(x)
+            ctx.sy = _shape(y)
         return x + y
 
     @staticmethod
@@ -34,10 +38,13 @@ class Add(Op):
 class Sub(Op):
     """z = x - y."""
 
+    unrecorded = staticmethod(operator.sub)
+
     @staticmethod
     def forward(ctx, x, y):
-        ctx.sx = _shape(x)
-        ctx.sy = _shape(y)
+        if ctx.needs_input_grad is not None:  # a recorded node: backward un-broadcasts
+            ctx.sx = _shape(x)
+            ctx.sy = _shape(y)
         return x - y
 
     @staticmethod
@@ -70,6 +77,8 @@ class Rsub(Sub):
 class Mul(Op):
     """z = x * y."""
 
+    unrecorded = staticmethod(operator.mul)
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -85,6 +94,8 @@ class Mul(Op):
 
 class Div(Op):
     """z = x / y (true division)."""
+
+    unrecorded = staticmethod(operator.truediv)
 
     @staticmethod
     def forward(ctx, x, y):

@@ -234,3 +234,44 @@ def test_operators_are_the_fast_methods():
         method = getattr(lamina.Tensor, name)
         assert method.__code__ is binary_method(Add, add).__code__
         assert method.__name__ == fn
+
+
+def test_unrecorded_is_forward_without_a_node():
+    """Op.unrecorded (Add, Sub, Mul, Div, MatMul): what forward returns, with no ctx, for the
+    calls that record no node; a recorded call still runs forward (and saves what backward
+    needs); a subclass with its own forward does not inherit the shortcut."""
+    from lamina.ops.arithmetic import Div
+
+    rng = np.random.RandomState(0)
+    cases = [(Add, (2, 3), (3,)), (Sub, (2, 1), (1, 3)), (Mul, (), ()), (Div, (4,), ()),
+             (MatMul, (2, 3), (3, 4)), (MatMul, (5, 2, 3), (3,))]
+    for op, sa, sb in cases:
+        for dt in (np.float32, np.float64):
+            a = np.asarray(rng.standard_normal(sa) + 3, dt)
+            b = np.asarray(rng.standard_normal(sb) + 3, dt)
+            ctx = Op._node.__new__(op._node)
+            ctx.needs_input_grad = None
+            ctx.saved = ()
+            want = op.forward(ctx, a, b)
+            got = op.unrecorded(a, b)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            np.testing.assert_array_equal(got, want)
+    x = lamina.randn(2, 3, requires_grad=True)
+    y = lamina.randn(3, requires_grad=True)
+    with lamina.no_grad():
+        z = x + y
+    assert z.grad_fn is None and not z.requires_grad and z._version_counter == [0]
+    z = x + y  # recorded: forward keeps the shapes backward un-broadcasts to
+    assert type(z.grad_fn).__name__ == "AddBackward0" and z.grad_fn.sy == (3,)
+    z.sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0, 2.0]
+    s = lamina.tensor(2.0) * lamina.tensor(3.0)  # 0-d: NumPy's scalar becomes a 0-d array
+    assert isinstance(s._data, np.ndarray) and s.item() == 6.0
+
+    class Twice(Add):
+        @staticmethod
+        def forward(ctx, x, y):
+            return 2 * (x + y)
+
+    assert Twice.unrecorded is None
+    assert Twice.apply(lamina.ones(1), lamina.ones(1)).tolist() == [4.0]
