@@ -249,9 +249,15 @@ def result_zeros(xp, shape, dtype):
 
 
 def arith(xp, ufunc, a, b, temporary=False):
-    """``ufunc(a, b)`` for an arithmetic ufunc (add, subtract, multiply, divide) whose result
-    has ``a``'s shape: large results go to a recycled array (``result``) or, with
-    ``temporary``, to a work buffer (``empty``) the caller must not return."""
+    """``ufunc(a, b)`` for an arithmetic ufunc (add, subtract, multiply, divide): a large float
+    result of ``a``'s shape goes to a recycled array (``result``) or, with ``temporary``, to a
+    work buffer (``empty``) the caller must not return; anything else is ``ufunc(a, b)``."""
     if a.__class__ is not numpy.ndarray or a.nbytes < RESULT_MIN_BYTES:
         return ufunc(a, b)
-    return ufunc(a, b, out=(empty if temporary else result)(xp, a.shape, xp.result_type(a, b)))
+    shape = getattr(b, "shape", ())
+    if shape != a.shape and numpy.broadcast_shapes(a.shape, shape) != a.shape:
+        return ufunc(a, b)  # b widens the result
+    dt = numpy.result_type(a, b)
+    if dt.kind != "f":
+        return ufunc(a, b)  # e.g. integer division: the result type is not the operands'
+    return ufunc(a, b, out=(empty if temporary else result)(xp, a.shape, dt))

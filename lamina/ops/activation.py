@@ -111,7 +111,9 @@ def _erf_float32(xp, x, scale=None):
         q += c
     p *= z
     p /= q
-    return p.astype("float32")
+    out = _ws.result(xp, shape, "float32")
+    out[...] = p  # the one rounding to float32 (the same cast as astype)
+    return out
 
 
 def erf_array(xp, x):

@@ -7,6 +7,7 @@ import math
 import operator
 
 from .. import _dtype as D
+from .._backends import _workspace as _ws
 from .._device import backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import STATE
@@ -26,6 +27,7 @@ class Add(Op):
         if ctx.needs_input_grad is not None:  # a recorded node: backward un-broadcasts
             ctx.sx = _shape(x)
             ctx.sy = _shape(y)
+            return _ws.arith(ctx.xp, ctx.xp.add, x, y)
         return x + y
 
     @staticmethod
@@ -45,6 +47,7 @@ class Sub(Op):
         if ctx.needs_input_grad is not None:  # a recorded node: backward un-broadcasts
             ctx.sx = _shape(x)
             ctx.sy = _shape(y)
+            return _ws.arith(ctx.xp, ctx.xp.subtract, x, y)
         return x - y
 
     @staticmethod
@@ -82,14 +85,15 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x * y
+        return _ws.arith(ctx.xp, ctx.xp.multiply, x, y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved
         n = ctx.needs_input_grad
-        return (sum_to_shape(g * y, _shape(x)) if n[0] else None,
-                sum_to_shape(g * x, _shape(y)) if n[1] else None)
+        xp = ctx.xp
+        return (sum_to_shape(_ws.arith(xp, xp.multiply, g, y), _shape(x)) if n[0] else None,
+                sum_to_shape(_ws.arith(xp, xp.multiply, g, x), _shape(y)) if n[1] else None)
 
 
 class Div(Op):
@@ -100,13 +104,13 @@ class Div(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x / y
+        return _ws.arith(ctx.xp, ctx.xp.divide, x, y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved
         n = ctx.needs_input_grad
-        gx = sum_to_shape(g / y, _shape(x)) if n[0] else None
+        gx = sum_to_shape(_ws.arith(ctx.xp, ctx.xp.divide, g, y), _shape(x)) if n[0] else None
         gy = sum_to_shape(-g * x / (y * y), _shape(y)) if n[1] else None
         return gx, gy
 

@@ -220,3 +220,24 @@ def test_op_results_on_recycled_arrays_never_change_a_live_tensor():
     for _ in range(3):
         lamina.relu(m(lamina.randn(256, 1024))).sum().backward()
     np.testing.assert_array_equal(a.detach().numpy(), ref)
+
+
+def test_arith_is_the_ufunc_with_a_recycled_or_temporary_output():
+    rs = np.random.RandomState(1)
+    a = rs.standard_normal((256, 300)).astype(np.float32)
+    b = rs.standard_normal(300).astype(np.float32)
+    for ufunc in (np.add, np.subtract, np.multiply, np.divide):
+        for other in (b, 2.5, np.float32(3), a):
+            got = W.arith(np, ufunc, a, other)
+            want = ufunc(a, other)
+            assert got.dtype == want.dtype and got.base is None
+            np.testing.assert_array_equal(got, want)
+            tmp = W.arith(np, ufunc, a, other, temporary=True)
+            np.testing.assert_array_equal(tmp, want)
+            assert any(np.shares_memory(tmp, buf) for buf in _bufs())
+    wide = W.arith(np, np.add, a[:1], a)  # b widens the result: a plain ufunc call
+    np.testing.assert_array_equal(wide, a[:1] + a)
+    ints = np.arange(100_000, dtype=np.int64)
+    q = W.arith(np, np.divide, ints, 3)  # integer true division is float
+    assert q.dtype == np.float64 and np.array_equal(q, ints / 3)
+    assert W.arith(np, np.add, a, np.float64(1)).dtype == (a + np.float64(1)).dtype
