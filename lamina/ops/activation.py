@@ -312,7 +312,7 @@ class Gelu(Op):
         cdf += 1.0
         cdf *= 0.5
         ctx.save_for_backward(x, cdf)
-        return x * cdf
+        return _ws.arith(xp, xp.multiply, x, cdf)
 
     @staticmethod
     def backward(ctx, g):
@@ -324,7 +324,7 @@ class Gelu(Op):
             dright = 0.5 * x * (1.0 - c * c) * 0.7978845608028654 * (1.0 + 0.134145 * x * x)
             return g * (0.5 * right + dright), None
         # g * (c + x * pdf), pdf = exp(-x^2 / 2) / sqrt(2 pi): one work array, in place
-        t = xp.multiply(x, -0.5, out=xp.empty_like(x))  # an array even when x is 0-d
+        t = xp.multiply(x, -0.5, out=_ws.result(xp, x.shape, x.dtype))  # an array if 0-d
         t *= x
         xp.exp(t, out=t)
         t *= 0.3989422804014327

@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 
 from .. import _dtype as _D
+import numpy as _np
+
+from .._backends import _workspace as _ws
 from .._device import backend as _backend
 from .._tensor import Tensor
 from ._op import Op, sum_to_shape
@@ -21,6 +24,24 @@ __all__ = ["scaled_dot_product_attention"]
 
 def _t(a):
     return a.swapaxes(-1, -2)
+
+
+def _bmm(xp, a, b, temporary=False):
+    """``a @ b`` for arrays of at least 2-D; a large result goes to a recycled array
+    (``_ws.result``) or, with ``temporary``, to a work buffer (``_ws.empty``)."""
+    if a.dtype is b.dtype and a.__class__ is _np.ndarray and b.__class__ is _np.ndarray:
+        shape = _broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        if _prod(shape) * a.itemsize >= _ws.RESULT_MIN_BYTES:
+            return _np.matmul(a, b, out=(_ws.empty if temporary else _ws.result)(
+                _np, shape, a.dtype))
+    return a @ b
+
+
+def _prod(shape):
+    n = 1
+    for v in shape:
+        n *= v
+    return n
 
 
 def _ungroup(g, rep):
@@ -42,7 +63,7 @@ class ScaledDotProductAttention(Op):
         if rep != 1:
             k = xp.repeat(k, rep, axis=-3)
             v = xp.repeat(v, rep, axis=-3)
-        s = q @ _t(k)
+        s = _bmm(xp, q, _t(k))
         s *= scale
         if mask is not None:
             if mask.dtype == bool:
@@ -61,7 +82,7 @@ class ScaledDotProductAttention(Op):
             s /= d
         p = s
         pd = p if noise is None else p * noise
-        out = pd @ v
+        out = _bmm(xp, pd, v)
         ctx.save_for_backward(q, k, v, p, noise)
         ctx.float_mask = mask is not None and mask.dtype != bool
         return out
@@ -73,14 +94,16 @@ class ScaledDotProductAttention(Op):
         n = ctx.needs_input_grad
         rep, scale = ctx.rep, ctx.scale
         gq = gk = gv = gm = None
+        xp = ctx.xp
         pd = p if noise is None else p * noise
         if n[2]:
-            gv = sum_to_shape(_ungroup(_t(pd) @ g, rep) if rep != 1 else _t(pd) @ g, sv)
+            gv = sum_to_shape(_ungroup(_t(pd) @ g, rep) if rep != 1 else _bmm(xp, _t(pd), g), sv)
         if n[0] or n[1] or (n[3] and ctx.float_mask):
-            dp = g @ _t(v)
+            dp = _bmm(xp, g, _t(v), temporary=True)
             if noise is not None:
                 dp *= noise
-            ds = dp - (dp * p).sum(axis=-1, keepdims=True)
+            ds = _ws.arith(xp, xp.subtract, dp, _ws.arith(
+                xp, xp.multiply, dp, p, temporary=True).sum(axis=-1, keepdims=True))
             ds *= p
             if n[3] and ctx.float_mask:
                 gm = sum_to_shape(ds, sm)
@@ -88,7 +111,7 @@ class ScaledDotProductAttention(Op):
             else:
                 ds *= scale
             if n[0]:
-                gq = sum_to_shape(ds @ k, sq)
+                gq = sum_to_shape(_bmm(xp, ds, k), sq)
             if n[1]:
                 gk = sum_to_shape(_ungroup(_t(ds) @ q, rep), sk)
         return gq, gk, gv, gm, None, None, None
