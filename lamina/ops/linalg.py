@@ -185,7 +185,13 @@ def matmul(input, other):
     a, b = input._data, other._data
     na, nb = a.ndim, b.ndim
     if na == 2 and nb == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]:
-        return MatMul.apply2(input, other)  # the common case, checked first
+        # the common case, checked first; without a node (no input requires grad, or grad mode
+        # is off) the product is the whole op: Op.apply2's unrecorded path, inline
+        dev = input._device
+        if other._device is dev and not (
+                (input._requires_grad or other._requires_grad) and STATE.enabled):
+            return _make(a.dot(b), dev)
+        return MatMul.apply2(input, other)
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{na}D and {nb}D")
@@ -228,6 +234,20 @@ def matmul(input, other):
     if na == 1:
         return VecMat.apply(input, other)
     return MatMul.apply(input, other)
+
+
+def _matmul_recorded(input, other):
+    """``matmul`` without its inline unrecorded shortcut: every product goes through
+    ``MatMul.apply2``/``apply``, which ``lamina.compile`` records (it swaps this in for
+    ``Tensor.__matmul__`` while tracing)."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]:
+            return MatMul.apply2(input, other)
+    return matmul(input, other)
+
+
+matmul._fallback = _matmul_recorded
 
 
 def _check_batch(sa, sb):

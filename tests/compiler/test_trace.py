@@ -292,3 +292,24 @@ def test_aliased_arguments_run_eagerly():
     assert _eq(c(x, y).numpy(), fn(x, y).numpy())  # same guards, not aliased
     assert _eq(c(w, y).numpy(), fn(w, y).numpy())
     assert "shares its array" in _fallbacks(c)[0] and not _programs(c)
+
+
+def test_matmul_of_parameters_under_no_grad_is_recorded():
+    """``a @ b`` without a node is a shortcut in ops.linalg.matmul; while tracing, the
+    operator goes through the recorded path (Tensor.__matmul__'s _fallback) instead."""
+    lamina.manual_seed(0)
+    w = nn.Parameter(lamina.randn(20, 8))
+
+    def f(x):
+        return (x @ w).tanh() @ w.T
+
+    cf = lamina.compile(f)
+    for seed in range(3):
+        lamina.manual_seed(10 + seed)
+        x = lamina.randn(5, 20)
+        with lamina.no_grad():
+            want = f(x)
+            got = cf(x)
+        assert _eq(got.numpy(), want.numpy())
+    assert len(_programs(cf)) == 1 and _fallbacks(cf) == []
+    assert lamina.Tensor.__matmul__ is lamina.ops.linalg.matmul  # swapped back after tracing
