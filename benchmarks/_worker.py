@@ -144,14 +144,20 @@ def import_lib(lib: str) -> ModuleType:
 
 
 def measure_import(lib: str, budget: Budget) -> tuple[list[float], str | None]:
-    """Wall time of fresh `python -c "import LIB"` processes (one untimed run first)."""
+    """Wall time of fresh `python -c "import LIB"` processes (one untimed run first).
+
+    The untimed run may write the library's bytecode cache (``__pycache__``) even where the
+    environment sets PYTHONDONTWRITEBYTECODE: an installed package has its bytecode compiled
+    (pip does it at install time), a source checkout after its first import; without it every
+    timed run would measure compiling the library's source, not importing it."""
     check = (
         f"import {lib}, sys\n"
         f"print(getattr({lib}, '__version__', ''))\n"
         f"sys.exit(0 if getattr({lib}, '__file__', None) else 3)"
     )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.run(
-        [sys.executable, "-c", check], cwd=_REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-c", check], cwd=_REPO_ROOT, capture_output=True, text=True, env=env
     )
     if proc.returncode == 3:
         raise WorkloadError(f"import {lib}: '{lib}' is a namespace package (no __init__.py)")
