@@ -442,9 +442,6 @@ def main(argv=None) -> int:
         rest = list(sys.argv[1:] if argv is None else argv)
         return launcher.main(["--nproc-per-node", str(args.nproc), "-m",
                               "lamina.examples.digits", *rest])
-    # this program's choice, not lamina's on import: glibc malloc keeps the few-MB conv
-    # temporaries on the heap instead of mapping fresh pages for each (see lamina.cpu)
-    torch.cpu.tune_malloc()
     log = print
     if launched > 1:
         import lamina.distributed as dist
