@@ -93,21 +93,30 @@ def _round(n: int) -> int:
     return -(-n // step) * step
 
 
-def empty(xp, shape, dtype):
-    """An uninitialized C-contiguous array ``shape`` of ``dtype`` for a temporary of the
-    current thread; valid as long as the caller (or anything it hands it to) references it."""
+def _request(xp, shape, dtype, least):
+    """(dtype, bytes) of a request the pools serve, or (dtype, None) for a plain allocation
+    (another array library, or a size outside [least, MAX_BYTES])."""
     global _IDLE
     if xp.__name__ != "numpy":
-        return xp.empty(shape, dtype)
+        return dtype, None
     dtype = xp.dtype(dtype)
     size = 1
     for v in shape:
         size *= v
     need = size * dtype.itemsize
-    if need < MIN_BYTES or need > MAX_BYTES:
-        return xp.empty(shape, dtype)
+    if need < least or need > MAX_BYTES:
+        return dtype, None
     if _IDLE is None:
         _IDLE = _idle_refs()
+    return dtype, need
+
+
+def empty(xp, shape, dtype):
+    """An uninitialized C-contiguous array ``shape`` of ``dtype`` for a temporary of the
+    current thread; valid as long as the caller (or anything it hands it to) references it."""
+    dtype, need = _request(xp, shape, dtype, MIN_BYTES)
+    if need is None:
+        return xp.empty(shape, dtype)
     p = _pool("cpu")
     bufs = p.bufs
     best = -1
@@ -191,18 +200,9 @@ def result(xp, shape, dtype):
     Large arrays of a shape that was allocated before reuse an earlier one that nothing
     references any more (its only reference is this thread's list), instead of a fresh mapping
     whose pages fault in on first touch; everything else is ``xp.empty``."""
-    global _IDLE
-    if xp.__name__ != "numpy":
+    dtype, need = _request(xp, shape, dtype, RESULT_MIN_BYTES)
+    if need is None:
         return xp.empty(shape, dtype)
-    dtype = xp.dtype(dtype)
-    size = 1
-    for v in shape:
-        size *= v
-    need = size * dtype.itemsize
-    if need < RESULT_MIN_BYTES or need > MAX_BYTES:
-        return xp.empty(shape, dtype)
-    if _IDLE is None:
-        _IDLE = _idle_refs()
     r = _results()
     key = (tuple(shape), dtype)
     lst = r.by_key.get(key)
