@@ -7,6 +7,8 @@ import sys
 
 import numpy
 
+from . import _workspace
+
 # glibc's malloc hands every temporary above its (dynamic) mmap threshold a fresh mapping and
 # returns freed heap tops to the OS at once, so each conv / pool / norm temporary of a few MB
 # costs a round of page faults (LeNet step ~20 ms -> ~12 ms here with the tuning). Changing
@@ -85,8 +87,6 @@ def parallel_unary(ufunc, x):
     """
     if not x.flags.c_contiguous or x.dtype.kind != "f":
         return ufunc(x)
-    from . import _workspace
-
     out = _workspace.result(numpy, x.shape, x.dtype)  # a recycled array when large
     n = x.size
     nt = _nthreads

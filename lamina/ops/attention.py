@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 
 from .. import _dtype as _D
-import numpy as _np
-
 from .._backends import _workspace as _ws
 from .._device import backend as _backend
 from .._tensor import Tensor
 from ._op import Op, sum_to_shape
+from .linalg import matmul_arrays
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -25,23 +24,6 @@ __all__ = ["scaled_dot_product_attention"]
 def _t(a):
     return a.swapaxes(-1, -2)
 
-
-def _bmm(xp, a, b, temporary=False):
-    """``a @ b`` for arrays of at least 2-D; a large result goes to a recycled array
-    (``_ws.result``) or, with ``temporary``, to a work buffer (``_ws.empty``)."""
-    if a.dtype is b.dtype and a.__class__ is _np.ndarray and b.__class__ is _np.ndarray:
-        shape = _broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-        if _prod(shape) * a.itemsize >= _ws.RESULT_MIN_BYTES:
-            return _np.matmul(a, b, out=(_ws.empty if temporary else _ws.result)(
-                _np, shape, a.dtype))
-    return a @ b
-
-
-def _prod(shape):
-    n = 1
-    for v in shape:
-        n *= v
-    return n
 
 
 def _ungroup(g, rep):
@@ -63,7 +45,7 @@ class ScaledDotProductAttention(Op):
         if rep != 1:
             k = xp.repeat(k, rep, axis=-3)
             v = xp.repeat(v, rep, axis=-3)
-        s = _bmm(xp, q, _t(k))
+        s = matmul_arrays(q, _t(k))
         s *= scale
         if mask is not None:
             if mask.dtype == bool:
@@ -82,7 +64,7 @@ class ScaledDotProductAttention(Op):
             s /= d
         p = s
         pd = p if noise is None else p * noise
-        out = _bmm(xp, pd, v)
+        out = matmul_arrays(pd, v)
         ctx.save_for_backward(q, k, v, p, noise)
         ctx.float_mask = mask is not None and mask.dtype != bool
         return out
@@ -97,9 +79,9 @@ class ScaledDotProductAttention(Op):
         xp = ctx.xp
         pd = p if noise is None else p * noise
         if n[2]:
-            gv = sum_to_shape(_ungroup(_t(pd) @ g, rep) if rep != 1 else _bmm(xp, _t(pd), g), sv)
+            gv = sum_to_shape(_ungroup(_t(pd) @ g, rep) if rep != 1 else matmul_arrays(_t(pd), g), sv)
         if n[0] or n[1] or (n[3] and ctx.float_mask):
-            dp = _bmm(xp, g, _t(v), temporary=True)
+            dp = matmul_arrays(g, _t(v), temporary=True)
             if noise is not None:
                 dp *= noise
             ds = _ws.arith(xp, xp.subtract, dp, _ws.arith(
@@ -111,7 +93,7 @@ class ScaledDotProductAttention(Op):
             else:
                 ds *= scale
             if n[0]:
-                gq = sum_to_shape(_bmm(xp, ds, k), sq)
+                gq = sum_to_shape(matmul_arrays(ds, k), sq)
             if n[1]:
                 gk = sum_to_shape(_ungroup(_t(ds) @ q, rep), sk)
         return gq, gk, gv, gm, None, None, None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as _np
 
 from .. import _dtype as D
@@ -102,7 +104,7 @@ class BatchedMatMul(MatMul):
     node_name = "UnsafeViewBackward0"
 
 
-def _dot(a, b):
+def dot_arrays(a, b):
     """``a.dot(b)`` for a matrix product; a large result of one dtype is written into a
     recycled array (``_backends._workspace.result``: no fresh pages to fault in)."""
     if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype:
@@ -112,15 +114,26 @@ def _dot(a, b):
     return a.dot(b)
 
 
+def matmul_arrays(a, b, temporary=False):
+    """``a @ b`` for arrays of at least 2-D; a large result goes to a recycled array
+    (``_ws.result``) or, with ``temporary``, to a work buffer (``_ws.empty``, never returned)."""
+    if a.dtype is b.dtype and a.__class__ is _np.ndarray and b.__class__ is _np.ndarray:
+        shape = _np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        if math.prod(shape) * a.itemsize >= _ws.RESULT_MIN_BYTES:
+            return _np.matmul(a, b, out=(_ws.empty if temporary else _ws.result)(
+                _np, shape, a.dtype))
+    return a @ b
+
+
 def linear_arrays(x, w, b):
     """x @ w^T + b on backend arrays: the math of the fused linear, shared by its op and by
     nn.Linear's no-grad shortcut (which skips building a node)."""
     if x.ndim > 2:
         # one GEMM over all rows (NumPy would loop over the batch)
-        out = _dot(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        out = dot_arrays(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
     else:
         # .dot: the same BLAS call as @ for 1-D / 2-D operands, with less dispatch overhead
-        out = _dot(x, w.T)
+        out = dot_arrays(x, w.T)
     if b is not None:
         out += b
     return out
@@ -148,11 +161,11 @@ class Linear(Op):
         else:
             g2, x2 = g, x
         if n[0]:
-            gx = _dot(g2, w)
+            gx = dot_arrays(g2, w)
             if x.ndim > 2:
                 gx = gx.reshape(x.shape)
         if n[1]:
-            gw = _dot(g2.T, x2) if x.ndim > 1 else ctx.xp.outer(g2, x2)
+            gw = dot_arrays(g2.T, x2) if x.ndim > 1 else ctx.xp.outer(g2, x2)
         if n[2]:
             gb = g2.sum(axis=0) if g2.ndim > 1 else g2
         return gx, gw, gb

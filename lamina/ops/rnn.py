@@ -20,17 +20,8 @@ from __future__ import annotations
 
 from .._backends import _workspace as _ws
 from ._op import Op
+from .linalg import dot_arrays
 
-
-def _mm(xp, a, b):
-    """``a @ b`` for 2-D arrays; a large result goes to a recycled array (``_ws.result``)."""
-    if a.dtype is b.dtype and a.shape[0] * b.shape[1] * a.itemsize >= _ws.RESULT_MIN_BYTES:
-        return xp.matmul(a, b, out=_ws.result(xp, (a.shape[0], b.shape[1]), a.dtype))
-    return a @ b
-
-__all__ = ["RNNLayer", "PackedToPadded", "PaddedToPacked", "rnn_layer"]
-
-MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
 
 
 def _sig(xp, a, out=None):
@@ -59,7 +50,7 @@ class RNNLayer(Op):
         P = w_hh.shape[1]
         dt = x.dtype
         # the input projection of every timestep at once
-        gx = _mm(xp, x.reshape(T * B, -1), w_ih.T).reshape(T, B, G)
+        gx = dot_arrays(x.reshape(T * B, -1), w_ih.T).reshape(T, B, G)
         if mode == "GRU":
             if b_ih is not None:
                 gx += b_ih
@@ -190,7 +181,7 @@ def _weight_grads(xp, need, x, dG, hs, w_ih, has_bias, dGh=None):
     T, B, G = dG.shape
     dG2 = dG.reshape(T * B, G)
     dGh2 = dG2 if dGh is None else dGh.reshape(T * B, G)
-    dx = _mm(xp, dG2, w_ih).reshape(x.shape) if need[0] else None
+    dx = dot_arrays(dG2, w_ih).reshape(x.shape) if need[0] else None
     dwih = dG2.T @ x.reshape(T * B, -1) if need[3] else None
     dwhh = dGh2.T @ hs.reshape(T * B, -1) if need[4] else None
     dbih = dbhh = None

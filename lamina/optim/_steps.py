@@ -37,8 +37,10 @@ class GroupStepOptimizer(Optimizer):
             self._step_group(group, group_lr(group))
         return loss
 
-    def _step_group(self, group, lr) -> None:
-        raise NotImplementedError
+    def _step_group(self, group, lr) -> None:  # pragma: no cover - abstract, like Optimizer.step
+        raise NotImplementedError(
+            f"{type(self).__name__}._step_group: a GroupStepOptimizer subclass must define how "
+            f"one parameter group is updated")
 
 
 def _flat(t: Tensor):
