@@ -17,7 +17,7 @@ import threading
 from .._tensor import Tensor, _make
 from ..autograd import engine as _engine
 from ..autograd.grad_mode import STATE
-from ..ops._op import Op, _fix_out, bare_ctx
+from ..ops._op import Op, _fix_out
 
 _new = object.__new__
 _LOCK = threading.RLock()  # one trace at a time (the hooks are class attributes)
@@ -578,7 +578,7 @@ def generate(tr, res):
             argl = [arr(e) if t == "a" else env.const(e) for t, e in ins]
             if node is None:
                 # no graph: one ctx per op, made once and reused on every replay
-                c = env.const(bare_ctx(cls, b.xp, dev), "C")
+                c = env.const(cls._node(cls, b.xp, dev), "C")
             else:
                 c = node
                 body.append(f"{c} = _new({env.const(cls._node, 'N')})")

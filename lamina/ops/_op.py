@@ -8,19 +8,6 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node
 
 _new = object.__new__
-
-
-def bare_ctx(cls, xp, dev):
-    """The ctx an op's forward gets when no node is recorded: no inputs to differentiate
-    (``needs_input_grad`` is None), no edges, nothing saved."""
-    ctx = _new(cls._node)
-    ctx.op = cls
-    ctx.xp = xp
-    ctx.device = dev
-    ctx.saved = ()
-    ctx.needs_input_grad = None
-    ctx.next = ()
-    return ctx
 _NAMED: dict = {}  # (op class, node name) -> the variant Op.named made
 
 
@@ -109,7 +96,7 @@ class Op:
             ctx.next = nxt
             return _recorded(ctx, cls.forward(ctx, *arrs), b, dev, args)
         f = cls.unrecorded
-        out = f(*arrs) if f is not None else cls.forward(bare_ctx(cls, b.xp, dev), *arrs)
+        out = f(*arrs) if f is not None else cls.forward(cls._node(cls, b.xp, dev), *arrs)
         if out.__class__ is b.array_type:
             return _make(out, dev)
         return _unrecorded(out, b, dev)
@@ -138,7 +125,7 @@ class Op:
             return _recorded(ctx, cls.forward(ctx, x._data, y._data), b, dev, (x, y))
         f = cls.unrecorded
         out = f(x._data, y._data) if f is not None else \
-            cls.forward(bare_ctx(cls, b.xp, dev), x._data, y._data)
+            cls.forward(cls._node(cls, b.xp, dev), x._data, y._data)
         if out.__class__ is b.array_type:
             return _make(out, dev)
         return _unrecorded(out, b, dev)
