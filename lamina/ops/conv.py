@@ -573,20 +573,35 @@ def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
     return algo
 
 
-def _time_candidates(xp, x, w, b, s, pads, d, groups, need, cands, rounds=2):
+TUNE_ROUNDS = 3
+"""Timed rounds per candidate (after one untimed warm-up run each); the minimum counts."""
+
+TUNE_SLOW_S = 0.05
+"""A candidate whose warm-up run took longer than this is timed once (the measurement of a
+large convolution costs little noise and much time)."""
+
+
+def _time_candidates(xp, x, w, b, s, pads, d, groups, need, cands, rounds=TUNE_ROUNDS):
     """The fastest of ``cands`` on these arrays: each runs forward (and backward with the
-    gradients of ``need``, its own output standing in for the output gradient) ``rounds``
-    times, interleaved; the minimum time counts."""
+    gradients of ``need``, its own output standing in for the output gradient) once untimed
+    (its first run pays for fresh work buffers and cold caches, which would favour whichever
+    runs second) and then ``rounds`` times, interleaved; the minimum time counts."""
     best = {c: float("inf") for c in cands}
+
+    def run(c):
+        t0 = time.perf_counter()
+        out, xpad, cols = _conv_fwd(c, xp, x, w, b, s, pads, d, groups,
+                                    need is not None and need[1])
+        if need is not None:
+            _conv_bwd(c, xp, out, xpad, w, cols, s, pads, d, groups, need)
+        return time.perf_counter() - t0
+
+    for c in cands:
+        if run(c) > TUNE_SLOW_S:
+            rounds = 1
     for _ in range(rounds):
         for c in cands:
-            t0 = time.perf_counter()
-            out, xpad, cols = _conv_fwd(c, xp, x, w, b, s, pads, d, groups,
-                                        need is not None and need[1])
-            if need is not None:
-                _conv_bwd(c, xp, out, xpad, w, cols, s, pads, d, groups, need)
-            best[c] = min(best[c], time.perf_counter() - t0)
-            del out, xpad, cols
+            best[c] = min(best[c], run(c))
     return min(cands, key=best.__getitem__)
 
 

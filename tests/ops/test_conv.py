@@ -189,7 +189,8 @@ def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkey
     x, w = _problem()
     xl, wl = lt(x, True), lt(w, True)
     y = C.conv2d(xl, wl, padding=1)
-    assert y.grad_fn.algo == "im2col" and calls == ["flat", "flat"]  # two timed rounds
+    # one warm-up run, then (the warm-up being slow) one timed round
+    assert y.grad_fn.algo == "im2col" and calls == ["flat", "flat"]
     y2 = C.conv2d(xl, wl, padding=1)
     assert y2.grad_fn.algo == "im2col" and len(calls) == 2  # cached: no new measurement
     assert len(C._TUNED) == 1
@@ -201,6 +202,26 @@ def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkey
     with lamina.no_grad():
         C.conv2d(xl, wl, padding=1)
     assert len(C._TUNED) == 3 and len(calls) == 6
+
+
+def test_timing_warms_each_candidate_up_then_times_interleaved_rounds(monkeypatch):
+    # the first run of a candidate pays for fresh work buffers: it is not timed, and the
+    # candidates then alternate for TUNE_ROUNDS rounds (a single noisy round cannot decide)
+    monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(C, "_TUNED", {})
+    order = []
+    real = C._conv_fwd
+
+    def spy(algo, *a, **k):
+        order.append(algo)
+        return real(algo, *a, **k)
+
+    monkeypatch.setattr(C, "_conv_fwd", spy)
+    x, w = _problem()
+    C.conv2d(lt(x), lt(w, True), padding=1)
+    assert order[:2] == ["flat", "im2col"]  # the warm-up runs
+    assert order[2:2 + 2 * C.TUNE_ROUNDS] == ["flat", "im2col"] * C.TUNE_ROUNDS
+    assert len(order) == 2 + 2 * C.TUNE_ROUNDS + 1  # and the real forward
 
 
 def test_by_default_the_choice_is_the_fixed_rule_and_nothing_is_timed(monkeypatch):
