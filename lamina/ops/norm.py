@@ -147,11 +147,24 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 # ---------------------------------------------------------------------- row normalization core
+def _row_mean(a):
+    """``a.mean(axis=-1, keepdims=True)`` without NumPy's Python wrapper around it (~4 us a
+    call): the same sum and division, so the same values (float32: NumPy divides through
+    float64 and rounds once more, which is exact for a quotient by an integer below 2**24).
+    float16 keeps ``mean``, which accumulates in float32."""
+    k = a.shape[-1]
+    if a.dtype.itemsize < 4 or a.dtype.kind != "f" or not k:
+        return a.mean(axis=-1, keepdims=True)
+    s = a.sum(axis=-1, keepdims=True)
+    s /= k
+    return s
+
+
 def _rows_fwd(xp, x2, eps):
     """Normalize each row of ``x2 (M, K)``: returns (xhat, invstd (M, 1), mean, var)."""
-    mean = x2.mean(axis=-1, keepdims=True)
+    mean = _row_mean(x2)
     d = _ws.arith(xp, xp.subtract, x2, mean)
-    var = _ws.arith(xp, xp.multiply, d, d, temporary=True).mean(axis=-1, keepdims=True)
+    var = _row_mean(_ws.arith(xp, xp.multiply, d, d, temporary=True))
     invstd = 1.0 / xp.sqrt(var + eps)
     d *= invstd
     return d, invstd, mean, var
@@ -159,8 +172,8 @@ def _rows_fwd(xp, x2, eps):
 
 def _rows_bwd(xp, gxh, xhat, invstd):
     """Backward of ``_rows_fwd`` given the gradient w.r.t. xhat."""
-    gx = _ws.arith(xp, xp.subtract, gxh, gxh.mean(axis=-1, keepdims=True))
-    s = _ws.arith(xp, xp.multiply, gxh, xhat, temporary=True).mean(axis=-1, keepdims=True)
+    gx = _ws.arith(xp, xp.subtract, gxh, _row_mean(gxh))
+    s = _row_mean(_ws.arith(xp, xp.multiply, gxh, xhat, temporary=True))
     gx -= _ws.arith(xp, xp.multiply, xhat, s, temporary=True)
     gx *= invstd
     return gx
@@ -373,7 +386,7 @@ class RMSNorm(Op):
     def forward(ctx, x, w, k, eps):
         xp = ctx.xp
         x2 = x.reshape(-1, k)
-        r = 1.0 / xp.sqrt((x2 * x2).mean(axis=-1, keepdims=True) + eps)
+        r = 1.0 / xp.sqrt(_row_mean(x2 * x2) + eps)
         xhat = x2 * r
         out = xhat * w.reshape(k) if w is not None else xhat
         if ctx.needs_input_grad is not None:
@@ -391,7 +404,7 @@ class RMSNorm(Op):
             gw = (g2 * xhat).sum(axis=0).reshape(w.shape)
         if need[0]:
             gxh = g2 * w.reshape(k) if w is not None else g2
-            gx = gxh - xhat * (gxh * xhat).mean(axis=-1, keepdims=True)
+            gx = gxh - xhat * _row_mean(gxh * xhat)
             gx *= r
             gx = gx.reshape(g.shape)
         return gx, gw, None, None
