@@ -208,20 +208,25 @@ def run(name: str, lib: str, quick: bool) -> dict[str, Any]:
 def _measure_steps(wl: ModuleType, mod: ModuleType, budget: Budget) -> dict[str, Any]:
     phase = "setup"
     state = None
+    setup, step = (lambda: wl.setup(mod)), wl.step
+    if getattr(mod, "IS_FLOOR", False):  # benchmarks.floor: the workload's NumPy-only step
+        if not hasattr(wl, "floor_step"):
+            raise WorkloadError("setup: this workload defines no NumPy floor (floor_step)")
+        setup, step = wl.floor_setup, wl.floor_step
     try:
         t0 = time.perf_counter()
-        state = wl.setup(mod)
+        state = setup()
         setup_s = time.perf_counter() - t0
         out: dict[str, Any] = {"setup_s": setup_s}
-        if hasattr(wl, "nbytes"):
+        if hasattr(wl, "nbytes") and step is wl.step:
             out["nbytes"] = int(wl.nbytes(state))
         phase = "step"
-        samples, n, first_s = time_calls(wl.step, state, budget)
+        samples, n, first_s = time_calls(step, state, budget)
         out.update(samples=samples, iters=n, first_call_s=first_s)
     except Exception as exc:
         raise WorkloadError(f"{phase}: {first_line(exc)}") from exc
     finally:
-        if state is not None and hasattr(wl, "teardown"):
+        if state is not None and hasattr(wl, "teardown") and step is wl.step:
             try:
                 wl.teardown(state)
             except Exception as exc:  # cleanup failure must not hide a measurement

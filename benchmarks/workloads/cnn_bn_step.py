@@ -39,3 +39,19 @@ def step(state):
     loss = loss_fn(net(X), y)
     loss.backward()
     opt.step()
+
+
+def floor_setup():
+    from benchmarks.workloads._floor import conv_products, linear_products, products
+
+    shapes = (conv_products(32, 3, 32, 3, (32, 32), False)
+              + conv_products(32, 32, 64, 3, (16, 16), True) + linear_products(32, 4096, 10))
+    return products(shapes)
+
+
+def floor_step(state):
+    """The BLAS products alone (a lower bound): both convolutions in im2col form (forward,
+    weight gradient; the second also its input gradient) and the Linear layer."""
+    from benchmarks.workloads._floor import run_products
+
+    run_products(state)

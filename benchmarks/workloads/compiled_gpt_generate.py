@@ -26,3 +26,7 @@ def setup(torch):
 
 def step(state):
     gpt_generate.step(state)
+
+
+floor_setup = gpt_generate.floor_setup
+floor_step = gpt_generate.floor_step

@@ -20,3 +20,7 @@ def setup(torch):
 
 def step(state):
     mlp_784_infer.step(state)
+
+
+floor_setup = mlp_784_infer.floor_setup
+floor_step = mlp_784_infer.floor_step

@@ -24,3 +24,7 @@ def setup(torch):
 
 def step(state):
     state()
+
+
+floor_setup = mlp_seed_step.floor_setup
+floor_step = mlp_seed_step.floor_step

@@ -38,3 +38,21 @@ def step(state):
     loss = loss_fn(net(X), y)
     loss.backward()
     opt.step()
+
+
+def floor_setup():
+    from benchmarks.workloads._floor import conv_products, linear_products, products
+
+    shapes = (conv_products(64, 1, 6, 5, (28, 28), False) + conv_products(64, 6, 16, 5, (10, 10), True)
+              + linear_products(64, 400, 120) + linear_products(64, 120, 84)
+              + linear_products(64, 84, 10))
+    return products(shapes)
+
+
+def floor_step(state):
+    """The BLAS products alone (a lower bound): both convolutions in im2col form (forward,
+    weight gradient; the second also its input gradient) and the three Linear layers
+    (forward, weight and input gradients)."""
+    from benchmarks.workloads._floor import run_products
+
+    run_products(state)

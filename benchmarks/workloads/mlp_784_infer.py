@@ -17,3 +17,22 @@ def step(state):
     torch, net, x = state
     with torch.no_grad():
         net(x)
+
+
+def floor_setup():
+    from benchmarks.workloads._floor import rand
+
+    return [(rand(256, 784), rand(256)), (rand(256, 256), rand(256)), (rand(10, 256), rand(10))], \
+        rand(1, 784)
+
+
+def floor_step(state):
+    """All the arithmetic: three ``dot`` products, the bias adds and two ``maximum``."""
+    import numpy as np
+
+    layers, h = state
+    for i, (w, b) in enumerate(layers):
+        h = h.dot(w.T)
+        h += b
+        if i < 2:
+            np.maximum(h, 0, out=h)

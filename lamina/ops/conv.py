@@ -439,6 +439,110 @@ def conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need):
     return gx, gw, gb
 
 
+# ---------------------------------------------------------------------- batch-innermost im2col
+def _batch_last(xp, x, pads):
+    """``x (N, C, *S)`` -> zero-padded ``(C, *Sp, N)`` in a work buffer (one transposing
+    copy): the batch is the innermost axis, so every kernel tap's slice of it is made of runs
+    of ``ow * N`` contiguous values instead of ``ow``."""
+    nd = x.ndim - 2
+    sp = tuple(x.shape[2 + i] + lo + hi for i, (lo, hi) in enumerate(pads))
+    buf = (_ws.zeros if any(lo or hi for lo, hi in pads) else _ws.empty)(
+        xp, (x.shape[1],) + sp + (x.shape[0],), x.dtype)
+    inner = (slice(None),) + tuple(slice(lo, lo + x.shape[2 + i])
+                                   for i, (lo, _) in enumerate(pads)) + (slice(None),)
+    buf[inner] = x.transpose(tuple(range(1, 2 + nd)) + (0,))
+    return buf
+
+
+def _batch_last_cols(xp, xt, k, s, d, osp):
+    """Columns ``(C, *k, *osp, N)`` (a work buffer) of the batch-innermost ``xt (C, *Sp, N)``:
+    one strided copy."""
+    nd = len(k)
+    eff = tuple(d[i] * (k[i] - 1) + 1 for i in range(nd))
+    v = _sliding_windows(xp, xt, eff, tuple(range(1, 1 + nd)))  # (C, *win, N, *eff)
+    sl = (slice(None),) + tuple(slice(0, (osp[i] - 1) * s[i] + 1, s[i]) for i in range(nd))
+    sl += (slice(None),) + tuple(slice(None, None, d[i]) for i in range(nd))
+    v = v[sl].transpose((0,) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(1, 2 + nd)))
+    out = _ws.empty(xp, v.shape, v.dtype)
+    out[...] = v
+    return out
+
+
+def _batch_first(xp, y, out, bias):
+    """Store ``y (O, *sp, n)`` into ``out (n, O, *sp)`` (one transposing copy), adding bias."""
+    nd = y.ndim - 2
+    yt = y.transpose((nd + 1,) + tuple(range(nd + 1)))
+    if bias is not None:
+        xp.add(yt, bias.reshape((-1,) + (1,) * nd), out=out)
+    else:
+        out[...] = yt
+
+
+def batch_last_fits(x, w, s, pads, d):
+    """Whether ``batch_last`` can take this convolution: its whole-batch column matrix (it
+    is never chunked: the batch is its innermost axis) fits in ``COLS_BUDGET``."""
+    k = w.shape[2:]
+    osp = [(x.shape[2 + i] + lo + hi - d[i] * (k[i] - 1) - 1) // s[i] + 1
+           for i, (lo, hi) in enumerate(pads)]
+    return x.shape[0] * x.shape[1] * _prod(k) * _prod(osp) * x.itemsize <= COLS_BUDGET
+
+
+def conv_forward_batch_last(xp, x, w, b, s, pads, d, groups, keep_cols=False):
+    """Convolution by im2col with the batch as the innermost axis (``_batch_last``): the
+    column copy and, in backward, the per-tap accumulation run over long contiguous runs even
+    when images are small (their rows short), for two transposing copies of the input and
+    the output. Returns ``(out, xt, cols)`` (``xt`` the padded batch-innermost input, for
+    backward; ``cols`` kept when ``keep_cols``; both work buffers)."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    xt = _batch_last(xp, x, pads)
+    sp = xt.shape[1:-1]
+    osp = tuple((sp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(len(k)))
+    ck = c // groups * _prod(k)
+    cols = _batch_last_cols(xp, xt, k, s, d, osp).reshape(groups, ck, -1)
+    y = _gemm(xp, w.reshape(groups, o // groups, ck), cols).reshape((o,) + osp + (n,))
+    out = _ws.result(xp, (n, o) + osp, x.dtype)
+    _batch_first(xp, y, out, b)
+    return out, xt, (cols if keep_cols and cols.nbytes <= SAVE_COLS_BYTES else None)
+
+
+def conv_backward_batch_last(xp, g, xt, w, cols, s, pads, d, groups, need):
+    """Gradients of ``conv_forward_batch_last``; ``xt`` is its padded batch-innermost input
+    (or a ``_Shape`` of it when ``cols`` were kept or only the input gradient is needed)."""
+    n, o = g.shape[:2]
+    k = w.shape[2:]
+    nd = len(k)
+    osp = g.shape[2:]
+    c = xt.shape[0]
+    ck = c // groups * _prod(k)
+    gt = _ws.empty(xp, (o,) + osp + (n,), g.dtype)
+    gt[...] = g.transpose(tuple(range(1, 2 + nd)) + (0,))
+    g2 = gt.reshape(groups, o // groups, -1)
+    gx = gw = gb = None
+    if need[2]:
+        gb = gt.reshape(o, -1).sum(axis=1)
+    if need[1]:
+        cl = cols if cols is not None else \
+            _batch_last_cols(xp, xt, k, s, d, osp).reshape(groups, ck, -1)
+        # a copy: _gemm's result is a work buffer, never handed out
+        gw = _gemm(xp, g2, cl.transpose(0, 2, 1)).reshape(w.shape).copy()
+    if need[0]:
+        w2 = w.reshape(groups, o // groups, ck).transpose(0, 2, 1)
+        gc = _gemm(xp, w2, g2).reshape((c,) + k + osp + (n,))
+        full = _ws.zeros(xp, xt.shape, g.dtype)
+        for tap in itertools.product(*[range(ki) for ki in k]):
+            sl = (slice(None),) + tuple(
+                slice(tap[i] * d[i], tap[i] * d[i] + (osp[i] - 1) * s[i] + 1, s[i])
+                for i in range(nd))
+            full[sl] += gc[(slice(None),) + tap]
+        inner = full[(slice(None),) + tuple(slice(lo, full.shape[1 + i] - hi)
+                                            for i, (lo, hi) in enumerate(pads))]
+        gx = _ws.result(xp, (n, c) + inner.shape[1:-1], g.dtype)
+        gx[...] = inner.transpose((nd + 1,) + tuple(range(nd + 1)))
+    return gx, gw, gb
+
+
 def conv_transpose_forward(xp, x, w, b, s, p, op, d, groups):
     """Transposed convolution on arrays: the input gradient of a convolution whose weight is
     ``w (C_in, C_out/groups, *k)``. Output size ``(S-1)*s - 2p + d*(k-1) + op + 1``."""
@@ -494,10 +598,15 @@ def conv_transpose_backward(xp, g, x, w, s, p, d, groups, need):
 
 
 # ---------------------------------------------------------------------- algorithm choice
-ALGORITHMS = ("flat", "im2col")
+ALGORITHMS = ("flat", "im2col", "batch_last")
 """The convolution algorithms: ``flat`` (stride 1 only: shifted flat rows, ``conv_forward_flat``
-and ``conv_backward_flat``) and ``im2col`` (any geometry: ``conv_forward``, ``conv_backward``).
-Their results agree within float32 rounding (the same products, summed in another order)."""
+and ``conv_backward_flat``), ``im2col`` (any geometry: ``conv_forward``, ``conv_backward``) and
+``batch_last`` (im2col with the batch innermost, any geometry whose column matrix fits
+``COLS_BUDGET``: ``conv_forward_batch_last``, ``conv_backward_batch_last``). Their results
+agree within float32 rounding (the same products, summed in another order). The fixed rule
+picks flat or im2col; ``batch_last`` is a candidate of the timed choice (it wins on small
+images with many channels, e.g. LeNet's second layer, and can lose badly on large ones: its
+transposing copies stride through memory)."""
 
 TUNE_MIN_FLOPS = 2e6
 """Convolutions cheaper than this many multiply-adds (forward) use the fixed rule instead of
@@ -550,7 +659,10 @@ def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
     forced = getattr(_FORCED, "name", None)
     stride1 = all(v == 1 for v in s)
     if forced is not None:
-        return forced if (forced != "flat" or stride1) else "im2col"
+        if (forced == "flat" and not stride1) or (
+                forced == "batch_last" and not batch_last_fits(x, w, s, pads, d)):
+            return "im2col"
+        return forced
     global _cudnn
     if _cudnn is None:
         from ..backends import cudnn as _c
@@ -566,7 +678,8 @@ def choose_algorithm(xp, x, w, b, s, pads, d, groups, need):
         if x.shape[0] * w.shape[0] * _prod(osp) * _prod(w.shape[1:]) < TUNE_MIN_FLOPS:
             algo = _fixed_rule(x, w, s, pads, d)
         else:
-            algo = _time_candidates(xp, x, w, b, s, pads, d, groups, need, ("flat", "im2col"))
+            cands = ALGORITHMS if batch_last_fits(x, w, s, pads, d) else ("flat", "im2col")
+            algo = _time_candidates(xp, x, w, b, s, pads, d, groups, need, cands)
         if len(_TUNED) >= _TUNED_MAX:
             _TUNED.clear()
         _TUNED[key] = algo
@@ -611,12 +724,16 @@ def _conv_fwd(algo, xp, x, w, b, s, pads, d, groups, keep):
     if algo == "flat":
         out, cols = conv_forward_flat(xp, x, w, b, pads, d, groups, keep)
         return out, x, cols
+    if algo == "batch_last":
+        return conv_forward_batch_last(xp, x, w, b, s, pads, d, groups, keep)
     return conv_forward(xp, x, w, b, s, pads, d, groups, keep)
 
 
 def _conv_bwd(algo, xp, g, xpad, w, cols, s, pads, d, groups, need):
     if algo == "flat":
         return conv_backward_flat(xp, g, xpad, w, cols, pads, d, groups, need)
+    if algo == "batch_last":
+        return conv_backward_batch_last(xp, g, xpad, w, cols, s, pads, d, groups, need)
     return conv_backward(xp, g, xpad, w, cols, s, pads, d, groups, need)
 
 

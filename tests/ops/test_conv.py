@@ -52,7 +52,7 @@ def test_conv_algorithms_match_torch(geom, dtype, algo):
     yt = ft(xt, wt, bt, s, p, d, g)
     tol = {} if dtype == np.float64 else {"atol": 1e-4, "rtol": 1e-4}
     assert_close(yl, yt, **tol)
-    assert yl.grad_fn.algo == (algo if s == 1 else "im2col")
+    assert yl.grad_fn.algo == (algo if s == 1 or algo != "flat" else "im2col")
     go = rs.standard_normal(tuple(yt.shape)).astype(dtype)
     yl.backward(lt(go))
     yt.backward(tt(go))
@@ -172,7 +172,7 @@ def _problem(n=8, c=16, o=16, hw=20):
     return x, w
 
 
-def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkeypatch):
+def test_automatic_choice_times_the_candidates_once_and_keeps_the_fastest(monkeypatch):
     monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)  # the opt-in to timing
     # flat made slow on purpose: the measurement must pick im2col, once per problem
     monkeypatch.setattr(C, "_TUNED", {})
@@ -190,9 +190,9 @@ def test_automatic_choice_times_both_candidates_once_and_keeps_the_faster(monkey
     xl, wl = lt(x, True), lt(w, True)
     y = C.conv2d(xl, wl, padding=1)
     # one warm-up run, then (the warm-up being slow) one timed round
-    assert y.grad_fn.algo == "im2col" and calls == ["flat", "flat"]
+    assert y.grad_fn.algo in ("im2col", "batch_last") and calls == ["flat", "flat"]
     y2 = C.conv2d(xl, wl, padding=1)
-    assert y2.grad_fn.algo == "im2col" and len(calls) == 2  # cached: no new measurement
+    assert y2.grad_fn.algo == y.grad_fn.algo and len(calls) == 2  # cached: no new measurement
     assert len(C._TUNED) == 1
     y.sum().backward()
     ref = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1)
@@ -219,9 +219,10 @@ def test_timing_warms_each_candidate_up_then_times_interleaved_rounds(monkeypatc
     monkeypatch.setattr(C, "_conv_fwd", spy)
     x, w = _problem()
     C.conv2d(lt(x), lt(w, True), padding=1)
-    assert order[:2] == ["flat", "im2col"]  # the warm-up runs
-    assert order[2:2 + 2 * C.TUNE_ROUNDS] == ["flat", "im2col"] * C.TUNE_ROUNDS
-    assert len(order) == 2 + 2 * C.TUNE_ROUNDS + 1  # and the real forward
+    k = len(C.ALGORITHMS)
+    assert order[:k] == list(C.ALGORITHMS)  # the warm-up runs
+    assert order[k:k + k * C.TUNE_ROUNDS] == list(C.ALGORITHMS) * C.TUNE_ROUNDS
+    assert len(order) == k + k * C.TUNE_ROUNDS + 1  # and the real forward
 
 
 def test_by_default_the_choice_is_the_fixed_rule_and_nothing_is_timed(monkeypatch):
@@ -278,3 +279,40 @@ def test_the_measured_choice_is_one_of_the_candidates_and_matches_torch(monkeypa
     yt.sum().backward()
     assert_close(xl.grad, xt.grad, atol=1e-3, rtol=1e-4)
     assert_close(wl.grad, wt.grad, atol=1e-3, rtol=1e-4)
+
+
+def test_batch_last_takes_unbatched_input_and_falls_back_when_its_columns_are_too_big(
+        monkeypatch):
+    rs = np.random.RandomState(5)
+    x = rs.standard_normal((3, 9, 7)).astype(np.float32)  # unbatched (C, H, W)
+    w = rs.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    xl, wl = lt(x, True), lt(w, True)
+    xt, wt = tt(x, True), tt(w, True)
+    with C.use_algorithm("batch_last"):
+        yl = C.conv2d(xl, wl, padding=1, stride=(2, 1))
+    yt = torch.nn.functional.conv2d(xt, wt, padding=1, stride=(2, 1))
+    assert yl.grad_fn.algo == "batch_last"
+    assert_close(yl, yt, atol=1e-5, rtol=1e-5)
+    yl.sum().backward()
+    yt.sum().backward()
+    assert_close(xl.grad, xt.grad, atol=1e-5, rtol=1e-5)
+    assert_close(wl.grad, wt.grad, atol=1e-4, rtol=1e-5)
+    # batch_last never chunks its column matrix: past COLS_BUDGET it is neither forced nor
+    # timed (im2col chunks instead)
+    monkeypatch.setattr(C, "COLS_BUDGET", 1000)
+    assert not C.batch_last_fits(x[None], w, (1, 1), ((1, 1), (1, 1)), (1, 1))
+    with C.use_algorithm("batch_last"):
+        assert C.conv2d(lt(x), lt(w, True), padding=1).grad_fn.algo == "im2col"
+    monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(C, "_TUNED", {})
+    monkeypatch.setattr(C, "TUNE_MIN_FLOPS", 0)
+    timed = []
+    real = C._time_candidates
+
+    def spy(*a):
+        timed.append(a[-1])
+        return real(*a)
+
+    monkeypatch.setattr(C, "_time_candidates", spy)
+    C.conv2d(lt(x[None]), lt(w, True), padding=1)
+    assert timed == [("flat", "im2col")]
