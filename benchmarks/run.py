@@ -468,7 +468,7 @@ def to_json(
 
 def _parse_libs(text: str) -> tuple[str, str]:
     parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+    if len(parts) != 2 or not all(q.isidentifier() for p in parts for q in p.split(".")):
         raise argparse.ArgumentTypeError(
             f"--libs: expected two module names separated by a comma, got {text!r}"
         )
@@ -502,7 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=600.0, help="seconds before a worker is killed"
     )
     # Harness validation (e.g. torch,torch: the ratio should be ~1); not a user feature.
-    parser.add_argument("--libs", type=_parse_libs, default=DEFAULT_LIBS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--libs", type=_parse_libs, default=DEFAULT_LIBS, metavar="A,B",
+        help="the two libraries compared (default lamina,torch); benchmarks.floor,torch "
+             "prints each workload's NumPy floor against torch (see benchmarks/floor.py)")
     return parser
 
 

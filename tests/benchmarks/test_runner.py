@@ -176,3 +176,26 @@ def test_machine_probe_names_the_cpu_and_each_librarys_kernels():
     assert lines[1].startswith("lamina ") and "NumPy" in lines[1]
     assert lines[2].startswith("torch ") and "BLAS" in lines[2]
     assert run.machine_lines({"error": "machine probe failed: x"}) == ["machine probe failed: x"]
+
+
+def test_floor_pseudo_library_runs_a_workloads_numpy_floor():
+    out = _worker("mlp_784_infer", "benchmarks.floor", "--quick")
+    assert out["ok"] is True, out
+    import numpy
+
+    assert out["version"] == numpy.__version__ and out["median_s"] > 0
+    # a workload without a floor is an error cell, not a crash
+    out = _worker("tiny_add_backward", "benchmarks.floor", "--quick")
+    assert out["ok"] is False and "defines no NumPy floor" in out["error"]
+
+
+def test_every_floor_step_runs():
+    from benchmarks.workloads import ALL, load_workload
+
+    with_floor = [n for n in ALL if hasattr(load_workload(n), "floor_step")]
+    assert {"mlp_784_infer", "mlp_seed_step", "lazy_first_call", "lenet_step", "cnn_bn_step",
+            "gpt_generate", "compiled_gpt_generate"} <= set(with_floor)
+    for name in with_floor:
+        wl = load_workload(name)
+        assert wl.floor_step.__doc__ or name.startswith("compiled_"), name  # says what it counts
+        wl.floor_step(wl.floor_setup())
