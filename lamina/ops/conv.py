@@ -17,8 +17,14 @@ kernel tap reads the same rows at a constant shift; the column matrix is then on
 copy, the bias rides in the GEMM as a row of ones, and the input gradient is a GEMM on shifted
 rows of the output gradient (or the per-tap rows accumulated at their shifts).
 
+A third layout, ``batch_last`` (``conv_forward_batch_last``), is im2col with the batch as the
+innermost axis, ``(C, *S, N)``: its column copy and input-gradient accumulation move runs of
+``ow * N`` values, which pays on small images with many channels; it is a candidate of the
+timed choice only (``choose_algorithm``).
+
 When the column matrix of a whole batch would exceed ``COLS_BUDGET`` bytes, the batch is
-processed in chunks, so the memory of im2col stays bounded.
+processed in chunks, so the memory of im2col stays bounded (``batch_last`` is not chunked: it
+is not taken past that budget).
 """
 
 from __future__ import annotations
