@@ -208,17 +208,16 @@ def run(name: str, lib: str, quick: bool) -> dict[str, Any]:
 def _measure_steps(wl: ModuleType, mod: ModuleType, budget: Budget) -> dict[str, Any]:
     phase = "setup"
     state = None
-    setup, step = (lambda: wl.setup(mod)), wl.step
-    if getattr(mod, "IS_FLOOR", False):  # benchmarks.floor: the workload's NumPy-only step
-        if not hasattr(wl, "floor_step"):
-            raise WorkloadError("setup: this workload defines no NumPy floor (floor_step)")
-        setup, step = wl.floor_setup, wl.floor_step
+    floor = getattr(mod, "IS_FLOOR", False)  # benchmarks.floor: the workload's NumPy-only step
+    if floor and not hasattr(wl, "floor_step"):
+        raise WorkloadError("setup: this workload defines no NumPy floor (floor_step)")
+    setup, step = (wl.floor_setup, wl.floor_step) if floor else ((lambda: wl.setup(mod)), wl.step)
     try:
         t0 = time.perf_counter()
         state = setup()
         setup_s = time.perf_counter() - t0
         out: dict[str, Any] = {"setup_s": setup_s}
-        if hasattr(wl, "nbytes") and step is wl.step:
+        if hasattr(wl, "nbytes") and not floor:
             out["nbytes"] = int(wl.nbytes(state))
         phase = "step"
         samples, n, first_s = time_calls(step, state, budget)
@@ -226,7 +225,7 @@ def _measure_steps(wl: ModuleType, mod: ModuleType, budget: Budget) -> dict[str,
     except Exception as exc:
         raise WorkloadError(f"{phase}: {first_line(exc)}") from exc
     finally:
-        if state is not None and hasattr(wl, "teardown") and step is wl.step:
+        if state is not None and hasattr(wl, "teardown") and not floor:
             try:
                 wl.teardown(state)
             except Exception as exc:  # cleanup failure must not hide a measurement

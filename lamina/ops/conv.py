@@ -134,10 +134,12 @@ def _chunk(n, per_item_bytes):
     return max(1, min(max(n, 1), COLS_BUDGET // per_item_bytes))
 
 
-def _to_nc(xp, y, out, bias):
-    """Store ``y (O, n, *sp)`` into ``out (n, O, *sp)`` (one transposed copy), adding bias."""
+def _to_nc(xp, y, out, bias, batch_last=False):
+    """Store ``y (O, n, *sp)``, or ``(O, *sp, n)`` with ``batch_last``, into ``out (n, O, *sp)``
+    (one transposed copy), adding bias."""
     nd = y.ndim - 2
-    yt = y.transpose((1, 0) + tuple(range(2, 2 + nd)))
+    yt = y.transpose((nd + 1,) + tuple(range(nd + 1)) if batch_last
+                     else (1, 0) + tuple(range(2, 2 + nd)))
     if bias is not None:
         xp.add(yt, bias.reshape((-1,) + (1,) * nd), out=out)
     else:
@@ -474,16 +476,6 @@ def _batch_last_cols(xp, xt, k, s, d, osp):
     return out
 
 
-def _batch_first(xp, y, out, bias):
-    """Store ``y (O, *sp, n)`` into ``out (n, O, *sp)`` (one transposing copy), adding bias."""
-    nd = y.ndim - 2
-    yt = y.transpose((nd + 1,) + tuple(range(nd + 1)))
-    if bias is not None:
-        xp.add(yt, bias.reshape((-1,) + (1,) * nd), out=out)
-    else:
-        out[...] = yt
-
-
 def batch_last_fits(x, w, s, pads, d):
     """Whether ``batch_last`` can take this convolution: its whole-batch column matrix (it
     is never chunked: the batch is its innermost axis) fits in ``COLS_BUDGET``."""
@@ -509,7 +501,7 @@ def conv_forward_batch_last(xp, x, w, b, s, pads, d, groups, keep_cols=False):
     cols = _batch_last_cols(xp, xt, k, s, d, osp).reshape(groups, ck, -1)
     y = _gemm(xp, w.reshape(groups, o // groups, ck), cols).reshape((o,) + osp + (n,))
     out = _ws.result(xp, (n, o) + osp, x.dtype)
-    _batch_first(xp, y, out, b)
+    _to_nc(xp, y, out, b, batch_last=True)
     return out, xt, (cols if keep_cols and cols.nbytes <= SAVE_COLS_BYTES else None)
 
 
@@ -545,7 +537,7 @@ def conv_backward_batch_last(xp, g, xt, w, cols, s, pads, d, groups, need):
         inner = full[(slice(None),) + tuple(slice(lo, full.shape[1 + i] - hi)
                                             for i, (lo, hi) in enumerate(pads))]
         gx = _ws.result(xp, (n, c) + inner.shape[1:-1], g.dtype)
-        gx[...] = inner.transpose((nd + 1,) + tuple(range(nd + 1)))
+        _to_nc(xp, inner, gx, None, batch_last=True)
     return gx, gw, gb
 
 

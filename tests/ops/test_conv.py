@@ -209,6 +209,7 @@ def test_timing_warms_each_candidate_up_then_times_interleaved_rounds(monkeypatc
     # candidates then alternate for TUNE_ROUNDS rounds (a single noisy round cannot decide)
     monkeypatch.setattr(lamina.backends.cudnn, "benchmark", True)
     monkeypatch.setattr(C, "_TUNED", {})
+    monkeypatch.setattr(C, "TUNE_SLOW_S", float("inf"))  # a loaded machine: still all rounds
     order = []
     real = C._conv_fwd
 
